@@ -1,0 +1,34 @@
+"""Embedding backends, chosen by name from config: add a backend with one file and one line here."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from embeddings.base import Embedder, normalize_rows
+from rag.config import EmbeddingSettings
+
+
+def _sentence_transformers(settings: EmbeddingSettings) -> Embedder:
+    from embeddings.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.model_path, settings.batch_size)
+
+
+def _fake(settings: EmbeddingSettings) -> Embedder:
+    from embeddings.fake import FakeEmbedder
+
+    return FakeEmbedder(settings.dimension)
+
+
+BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder]] = {
+    "sentence-transformers": _sentence_transformers,
+    "fake": _fake,
+}
+
+
+def make_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The embedder that `settings.backend` names."""
+    return BACKENDS[settings.backend](settings)
+
+
+__all__ = ["Embedder", "make_embedder", "normalize_rows", "BACKENDS"]

