@@ -1,0 +1,41 @@
+# The two commands a new user needs: `make run` (chat UI over the sample) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+SAMPLE := data/sample
+
+.PHONY: install run test browser bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: 2.13.0 is the CPU build on disk; anything else pulls CUDA.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# Chromium for the browser tests, from Debian (never `playwright install`: it downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+run: install
+	$(BIN)/rag ingest $(SAMPLE)
+	$(BIN)/rag serve
+
+test: install browser
+	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/rag eval ../shared/eval/seed-dev.jsonl --compare
+
+bench: install
+	$(BIN)/rag bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache
