@@ -1,11 +1,30 @@
-"""rag: offline question answering over news articles, answering with cited passages."""
+"""rag: offline question answering over news articles, answering with cited passages.
+
+    from rag import Engine, load_settings
+    engine = Engine(load_settings(), "path/to/index")
+    engine.ingest(["articles/"])
+    answer = engine.ask("why did Sadr cancel his itikaf?")
+"""
 
 from rag.offline import enforce_offline
 
 enforce_offline()
 
-from rag.config import Settings, load_settings  # noqa: E402
-from rag.engine import Engine  # noqa: E402
-from rag.types import Answer, Citation, Passage  # noqa: E402
-
 __all__ = ["Engine", "Settings", "load_settings", "Answer", "Citation", "Passage"]
+
+
+def __getattr__(name: str):
+    # Resolved on first use so that `import rag` (and `rag --help`) stays light.
+    if name == "Engine":
+        from rag.engine import Engine
+
+        return Engine
+    if name in ("Settings", "load_settings"):
+        from rag import config
+
+        return getattr(config, name)
+    if name in ("Answer", "Citation", "Passage"):
+        from rag import types
+
+        return getattr(types, name)
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -1,0 +1,40 @@
+"""Shared fixtures: the sample corpus, fake-embedder engines for plumbing, the real model for quality."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from embeddings.fake import FakeEmbedder
+from rag.config import Settings
+from rag.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "iraq-archive.txt"
+EVAL = ROOT / "data" / "eval"
+FAKE_SETTINGS = Settings().with_updates(embedding={"backend": "fake", "dimension": 64})
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A folder holding a copy of the sample archive, free to change."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    shutil.copy2(SAMPLE, folder / SAMPLE.name)
+    return folder
+
+
+@pytest.fixture
+def fake_engine(tmp_path: Path) -> Engine:
+    """An engine over an empty index in tmp_path with the deterministic fake embedder."""
+    return Engine(FAKE_SETTINGS, tmp_path / "index", embedder=FakeEmbedder(64))
+
+
+@pytest.fixture(scope="session")
+def real_engine(tmp_path_factory) -> Engine:
+    """The real model (all-MiniLM-L6-v2 from the installed package) over the sample corpus."""
+    engine = Engine(Settings(), tmp_path_factory.mktemp("real") / "index")
+    engine.ingest([SAMPLE])
+    return engine

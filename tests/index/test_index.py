@@ -1,0 +1,157 @@
+"""The index folder: round trip, manifest checks, idempotent and crash-safe updates (fake embedder)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from embeddings.fake import FakeEmbedder
+from rag.engine import Engine
+from rag.index.folder import load_snapshot
+from rag.index.manifest import IndexMismatchError, IndexMissingError
+from tests.conftest import FAKE_SETTINGS, SAMPLE
+
+
+def engine_at(index: Path, settings=FAKE_SETTINGS, embedder=None) -> Engine:
+    return Engine(settings, index, embedder=embedder or FakeEmbedder(64))
+
+
+def test_ingest_then_load_round_trip(fake_engine, sample_copy):
+    report = fake_engine.ingest([sample_copy])
+    assert (report.documents_added, report.chunks_added, report.chunks_embedded) == (5, 72, 72)
+    reopened = engine_at(fake_engine.index_dir)
+    snapshot = reopened.snapshot()
+    assert len(snapshot.dense) == 72 and len(snapshot.keyword.chunk_ids) == 72
+    assert reopened.stats()["documents"] == 5
+    stored = snapshot.store.chunks(snapshot.keyword.chunk_ids.tolist())
+    for item in stored.values():
+        document = snapshot.store.document(item.chunk.doc_id)
+        assert document.text[item.chunk.start:item.chunk.end] == item.chunk.text
+    # the same vectors come back: each chunk is its own nearest neighbour
+    some = list(stored)[:5]
+    for chunk_id, vector in zip(some, snapshot.dense.vectors(some)):
+        assert snapshot.dense.search(vector, 1)[0] == [chunk_id]
+
+
+def test_reingesting_unchanged_files_embeds_nothing(tmp_path, sample_copy):
+    embedder = FakeEmbedder(64)
+    engine = engine_at(tmp_path / "index", embedder=embedder)
+    engine.ingest([sample_copy])
+    calls = embedder.calls
+    report = engine.ingest([sample_copy])
+    assert embedder.calls == calls
+    assert (report.chunks_embedded, report.documents_added, len(report.files_skipped)) == (0, 0, 1)
+    assert engine.stats()["generation"] == 1  # nothing was rewritten
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(tmp_path, sample_copy):
+    embedder = FakeEmbedder(64)
+    engine = engine_at(tmp_path / "index", embedder=embedder)
+    engine.ingest([sample_copy])
+    archive = sample_copy / SAMPLE.name
+    archive.write_text(archive.read_text().replace("He cancelled his itikaf", "He called off his itikaf"))
+    before = embedder.texts_embedded
+    report = engine.ingest([sample_copy])
+    assert report.files_updated == (str(archive.resolve()),)
+    assert (report.documents_removed, report.documents_added) == (5, 5)
+    assert embedder.texts_embedded - before == report.chunks_embedded == 1
+    answer = engine.ask("called off his itikaf", mode="keyword")
+    assert "He called off his itikaf" in answer.passages[0].text
+    assert all("He cancelled his itikaf" not in p.text for p in answer.passages)
+    assert engine.stats()["chunks"] == 72
+
+
+def test_file_deleted_from_an_ingested_folder_is_removed(fake_engine, sample_copy):
+    extra = sample_copy / "extra.txt"
+    extra.write_text("Dates harvest\n\nBasra palm groves had a record dates harvest.")
+    fake_engine.ingest([sample_copy])
+    assert fake_engine.stats()["documents"] == 6
+    extra.unlink()
+    report = fake_engine.ingest([sample_copy])
+    assert report.files_removed == (str(extra.resolve()),)
+    assert fake_engine.stats()["documents"] == 5
+    assert all(d.doc_id != "extra" for d in fake_engine.documents())
+
+
+def test_a_bad_update_keeps_what_was_indexed(fake_engine, tmp_path):
+    article = tmp_path / "note.txt"
+    article.write_text("Dates harvest\n\nBasra palm groves had a record dates harvest.")
+    fake_engine.ingest([article])
+    article.write_bytes(b"\xff\xfe broken \x00 bytes")
+    report = fake_engine.ingest([article])
+    assert report.failures[0].path == str(article.resolve()) and "binary" in report.failures[0].error
+    assert [d.doc_id for d in fake_engine.documents()] == ["note"]
+
+
+def test_crash_while_embedding_leaves_the_previous_index_intact(tmp_path, sample_copy):
+    class Exploding(FakeEmbedder):
+        def embed(self, texts):
+            raise KeyboardInterrupt("power cut")
+
+    index = tmp_path / "index"
+    engine_at(index).ingest([sample_copy])
+    (sample_copy / "new.txt").write_text("Title\n\nSomething new about Kirkuk oil.")
+    with pytest.raises(KeyboardInterrupt):
+        engine_at(index, embedder=Exploding(64)).ingest([sample_copy])
+    assert sorted(p.name for p in index.iterdir()) == [".lock", "g000001", "manifest.json"]
+    assert engine_at(index).stats()["documents"] == 5
+    report = engine_at(index).ingest([sample_copy])
+    assert report.files_added == (str((sample_copy / "new.txt").resolve()),)
+
+
+def test_manifest_mismatch_says_what_to_run(fake_engine, sample_copy):
+    fake_engine.ingest([sample_copy])
+    other = FAKE_SETTINGS.with_updates(chunking={"max_words": 50})
+    with pytest.raises(IndexMismatchError, match=r"chunking: index has .*max_words\": 110.*rag ingest --rebuild"):
+        engine_at(fake_engine.index_dir, settings=other).ask("anything")
+    with pytest.raises(IndexMismatchError, match="model: index has \"fake-hashed-bow-64\", config asks for \"fake-hashed-bow-32\""):
+        engine_at(fake_engine.index_dir, embedder=FakeEmbedder(32)).ingest([sample_copy])
+
+
+def test_rebuild_applies_new_settings_to_the_files_already_indexed(fake_engine, sample_copy):
+    fake_engine.ingest([sample_copy])
+    other = FAKE_SETTINGS.with_updates(chunking={"max_words": 50})
+    report = engine_at(fake_engine.index_dir, settings=other).ingest([], rebuild=True)
+    assert report.documents_added == 5 and report.chunks_added > 72
+    assert engine_at(fake_engine.index_dir, settings=other).stats()["chunking"]["max_words"] == 50
+
+
+def test_old_schema_version_is_refused_with_advice(fake_engine, sample_copy):
+    fake_engine.ingest([sample_copy])
+    manifest = fake_engine.index_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "schema_version": 0}))
+    with pytest.raises(IndexMismatchError, match="format version 0.*rag ingest --rebuild"):
+        load_snapshot(fake_engine.index_dir)
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexMissingError, match="no index at .* yet: run `rag ingest PATH"):
+        engine_at(tmp_path / "nothing").ask("question?")
+
+
+def test_remove_a_document(fake_engine, sample_copy):
+    fake_engine.ingest([sample_copy])
+    assert fake_engine.remove(["iraq-archive-5", "nope"]) == ["iraq-archive-5"]
+    assert [d.doc_id for d in fake_engine.documents()] == [f"iraq-archive-{n}" for n in range(1, 5)]
+    assert all(p.citation.doc_id != "iraq-archive-5" for p in fake_engine.ask("Sadr itikaf", mode="keyword").passages)
+    assert fake_engine.stats()["chunks"] == 72 - 27
+
+
+def test_same_document_id_from_two_files_is_kept_apart(fake_engine, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "story.txt").write_text(f"Story {folder}\n\nText of story {folder}.")
+    report = fake_engine.ingest([tmp_path / "a", tmp_path / "b"])
+    ids = sorted(d.doc_id for d in fake_engine.documents())
+    assert ids[0] == "story" and ids[1].startswith("story-") and len(report.warnings) == 1
+
+
+def test_engine_sees_a_generation_written_by_another_engine(fake_engine, sample_copy, tmp_path):
+    fake_engine.ingest([sample_copy])
+    assert fake_engine.stats()["documents"] == 5
+    other = engine_at(fake_engine.index_dir)
+    (tmp_path / "n.txt").write_text("Kirkuk oil\n\nKirkuk oil exports resumed in March.")
+    other.ingest([tmp_path / "n.txt"])
+    assert "Kirkuk oil exports resumed" in fake_engine.ask("Kirkuk oil exports", mode="keyword").passages[0].text
