@@ -37,7 +37,9 @@ class RetrievalSettings(_Section):
     k: int = Field(5, ge=1)
     candidates: int = Field(50, ge=1)
     rrf_k: int = Field(60, ge=1)
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0)
+    sentence_coverage_weight: float = Field(0.2, ge=0.0)
+    answer_type_weight: float = Field(0.2, ge=0.0)
     title_in_embedding: bool = True
     stemming: bool = True
     duplicate_similarity: float = Field(0.9, ge=0.0, le=1.0)

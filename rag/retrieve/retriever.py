@@ -12,7 +12,10 @@ from rag.index.folder import Snapshot
 from rag.index.sparse import keyword_tokens
 from rag.retrieve.diversity import select_diverse
 from rag.retrieve.fusion import max_scaled, min_max, ranks_of, reciprocal_rank_fusion, score_mix
+from rag.retrieve.rerank import expected_answer_type, has_answer_type, sentence_coverage
 from rag.types import Hit
+
+MODES = ("dense", "keyword", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class Candidates:
     chunk_ids: np.ndarray
     dense: np.ndarray  # cosine similarity
     keyword: np.ndarray  # BM25 score, 0 where no query word occurs
-    dense_rank: np.ndarray  # 1-based rank in the full dense ranking (0: not retrieved)
+    dense_rank: np.ndarray  # 1-based rank among the dense candidates (0: not among them)
     keyword_rank: np.ndarray
     vectors: np.ndarray
 
@@ -38,12 +41,17 @@ class Retriever:
     def retrieve(self, query: str, k: int, mode: str | None = None) -> list[Hit]:
         """The k best chunks for the query, best first, no two saying the same thing."""
         mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
         candidates = self.candidates(query, mode)
         if not len(candidates.chunk_ids):
             return []
+        stored = self.snapshot.store.chunks(candidates.chunk_ids.tolist())
+        texts = [stored[int(c)].chunk.text for c in candidates.chunk_ids]
         relevance = self.fuse(candidates, mode)
-        texts = self.snapshot.store.chunks(candidates.chunk_ids.tolist())
-        token_sets = [set(keyword_tokens(texts[int(c)].chunk.text, False)) for c in candidates.chunk_ids]
+        if mode == "hybrid":
+            relevance = max_scaled(relevance + self.rerank_bonus(query, texts))
+        token_sets = [set(keyword_tokens(t, False)) for t in texts]
         picked = select_diverse(relevance, candidates.vectors, token_sets, k,
                                 self.settings.duplicate_similarity, self.settings.mmr_lambda)
         return [
@@ -54,43 +62,43 @@ class Retriever:
         ]
 
     def candidates(self, query: str, mode: str) -> Candidates:
-        """Top candidates of the retrievers the mode uses, scored by both retrievers."""
+        """The top `candidates` of each retriever the mode uses, each scored by both retrievers."""
         depth = self.settings.candidates
-        query_vector = self.embedder.embed([query])[0] if mode != "keyword" or True else None
+        query_vector = self.embedder.embed([query])[0]  # dense scores also drive diversity
         keyword_all = self.snapshot.keyword.scores(query)
         keyword_ids = self.snapshot.keyword.chunk_ids
-        pool: dict[int, None] = {}
-        dense_ids, _ = self.snapshot.dense.search(query_vector, depth) if mode != "keyword" else ([], [])
-        pool.update(dict.fromkeys(dense_ids))
-        if mode != "dense" and keyword_all.size:
-            top = np.argsort(-keyword_all, kind="stable")[:depth]
-            pool.update(dict.fromkeys(int(keyword_ids[i]) for i in top if keyword_all[i] > 0))
-        if mode == "keyword" and not pool:
-            return Candidates(*(np.zeros(0),) * 5, np.zeros((0, self.snapshot.dense.dimension)))
-        chunk_ids = np.fromiter(pool, dtype=np.int64, count=len(pool))
+        dense_order = self.snapshot.dense.search(query_vector, depth)[0] if mode != "keyword" else []
+        keyword_order = [int(keyword_ids[i]) for i in np.argsort(-keyword_all, kind="stable")[:depth]
+                         if keyword_all[i] > 0] if mode != "dense" else []
+        chunk_ids = np.array(list(dict.fromkeys([*dense_order, *keyword_order])), dtype=np.int64)
         vectors = self.snapshot.dense.vectors(chunk_ids.tolist())
-        dense = vectors @ query_vector
         position = {int(c): i for i, c in enumerate(keyword_ids)}
         keyword = np.array([keyword_all[position[int(c)]] for c in chunk_ids], dtype=np.float64)
-        dense_rank = _global_ranks(chunk_ids, dense_ids)
-        keyword_order = [int(keyword_ids[i]) for i in np.argsort(-keyword_all, kind="stable")
-                         if keyword_all[i] > 0][:depth] if keyword_all.size else []
-        keyword_rank = _global_ranks(chunk_ids, keyword_order)
-        return Candidates(chunk_ids, dense.astype(np.float64), keyword, dense_rank, keyword_rank, vectors)
+        return Candidates(chunk_ids, (vectors @ query_vector).astype(np.float64), keyword,
+                          _ranks_in(chunk_ids, dense_order), _ranks_in(chunk_ids, keyword_order), vectors)
 
     def fuse(self, c: Candidates, mode: str) -> np.ndarray:
-        """One relevance in [0, 1] per candidate."""
+        """One relevance in [0, 1] per candidate from the retrievers' scores."""
         if mode == "dense":
             return min_max(c.dense)
         if mode == "keyword":
             return max_scaled(c.keyword)
         if self.settings.fusion == "rrf":
-            dense_ranks = ranks_of(c.dense)
-            keyword_ranks = ranks_of(c.keyword, present=c.keyword > 0)
-            return max_scaled(reciprocal_rank_fusion([dense_ranks, keyword_ranks], self.settings.rrf_k))
+            ranks = [ranks_of(c.dense), ranks_of(c.keyword, present=c.keyword > 0)]
+            return max_scaled(reciprocal_rank_fusion(ranks, self.settings.rrf_k))
         return score_mix(c.dense, c.keyword, self.settings.dense_weight)
 
+    def rerank_bonus(self, query: str, texts: list[str]) -> np.ndarray:
+        """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py)."""
+        stemming = self.snapshot.keyword.stemming
+        terms = set(keyword_tokens(query, stemming))
+        wanted = expected_answer_type(query)
+        tokenize = lambda s: keyword_tokens(s, stemming)  # noqa: E731
+        coverage = np.array([sentence_coverage(terms, t, tokenize) for t in texts])
+        typed = np.array([has_answer_type(t, wanted, query) for t in texts], dtype=np.float64)
+        return self.settings.sentence_coverage_weight * coverage + self.settings.answer_type_weight * typed
 
-def _global_ranks(chunk_ids: np.ndarray, ranking: list[int]) -> np.ndarray:
+
+def _ranks_in(chunk_ids: np.ndarray, ranking: list[int]) -> np.ndarray:
     where = {cid: r for r, cid in enumerate(ranking, start=1)}
     return np.array([where.get(int(c), 0) for c in chunk_ids], dtype=np.int64)
