@@ -48,10 +48,8 @@ class RetrievalSettings(_Section):
 
 class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1)
-    # Abstain when the best passage's dense similarity is below this and keyword search finds
-    # too little of the question in it (see rag/answer/abstain.py).
-    min_dense_similarity: float = 0.35
-    min_keyword_coverage: float = 0.5
+    # Abstain when best similarity + key-word coverage falls below this (rag/answer/abstain.py).
+    min_evidence: float = Field(1.0, ge=0.0, le=2.0)
 
 
 class UISettings(_Section):

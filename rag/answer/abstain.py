@@ -1,4 +1,10 @@
-"""Decide when the articles do not answer a question, instead of citing noise."""
+"""Decide when the articles do not answer a question, instead of citing noise.
+
+The evidence is the agreement of two signals: the best passage's cosine similarity to the
+question (meaning) plus the share of the question's key words, weighted by rarity, that one
+passage holds (words). Either alone separates poorly; their sum separates the answerable dev
+questions from out-of-scope ones with a wide gap (see README, "Abstention").
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,11 @@ class Evidence:
     """How well the best passages match the question, by meaning and by words."""
 
     dense_similarity: float  # best cosine similarity of question and passage
-    keyword_coverage: float  # best share of the question's (IDF-weighted) words found in a passage
+    keyword_coverage: float  # best IDF-weighted share of the question's words found in a passage
+
+    @property
+    def strength(self) -> float:
+        return self.dense_similarity + self.keyword_coverage
 
 
 def keyword_coverage(query_terms: list[str], passage_terms: set[str], idf: dict[str, float]) -> float:
@@ -23,14 +33,11 @@ def keyword_coverage(query_terms: list[str], passage_terms: set[str], idf: dict[
 
 
 def should_abstain(evidence: Evidence, settings: AnswerSettings) -> tuple[bool, str]:
-    """(abstain?, why) — answer when either signal is strong enough on its own."""
-    if evidence.dense_similarity >= settings.min_dense_similarity:
-        return False, ""
-    if evidence.keyword_coverage >= settings.min_keyword_coverage:
+    """(abstain?, why): abstain when similarity + keyword coverage is below `min_evidence`."""
+    if evidence.strength >= settings.min_evidence:
         return False, ""
     return True, (
-        f"no passage is close enough: best similarity {evidence.dense_similarity:.2f} "
-        f"(needs {settings.min_dense_similarity:.2f}) and at most "
-        f"{evidence.keyword_coverage:.0%} of the question's key words found "
-        f"(needs {settings.min_keyword_coverage:.0%})"
+        f"no passage matches well enough: best similarity {evidence.dense_similarity:.2f} "
+        f"+ key-word coverage {evidence.keyword_coverage:.2f} = {evidence.strength:.2f}, "
+        f"below {settings.min_evidence:.2f}"
     )

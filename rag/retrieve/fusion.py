@@ -23,11 +23,15 @@ def score_mix(dense: np.ndarray, keyword: np.ndarray, dense_weight: float) -> np
 
 
 def min_max(values: np.ndarray) -> np.ndarray:
-    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    """Scaled to [0, 1] over the candidates; all zeros when they are all equal."""
+    if values.size == 0:
+        return values.astype(np.float64)
+    low, high = float(values.min()), float(values.max())
     return (values - low) / (high - low) if high > low else np.zeros_like(values, dtype=np.float64)
 
 
 def max_scaled(values: np.ndarray) -> np.ndarray:
+    """Divided by the largest value; all zeros when none is positive."""
     high = float(values.max(initial=0.0))
     return values / high if high > 0 else np.zeros_like(values, dtype=np.float64)
 
