@@ -1,0 +1,94 @@
+"""The CLI end to end in a temp dir (fake embedder through a config file): the public contract."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    config = tmp_path / "config.yaml"
+    config.write_text("embedding:\n  backend: fake\n  dimension: 64\n")
+    index = tmp_path / "index"
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, [*args, "--index", str(index), "--config", str(config)])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def test_ingest_ask_stats_round_trip(cli):
+    out = cli("ingest", str(SAMPLE)).output
+    assert "files: 1 added" in out and "documents: 5 added" in out and "chunks: 72 added, 72 embedded" in out
+    assert "1 unchanged" in cli("ingest", str(SAMPLE)).output
+
+    answer = json.loads(cli("ask", "--json", "Sadr cancelled his itikaf").output)
+    assert set(answer) >= {"question", "abstained", "passages", "answer"}
+    first = answer["passages"][0]
+    assert set(first) == {"rank", "text", "score", "citation"}
+    assert set(first["citation"]) >= {"doc_id", "title", "source", "path", "start", "end"}
+    assert first["rank"] == 1 and isinstance(first["score"], float)
+    assert first["citation"]["source"] == "Middle East Eye"
+
+    stats = json.loads(cli("stats", "--json").output)
+    assert (stats["documents"], stats["chunks"], stats["model"]) == (5, 72, "fake-hashed-bow-64")
+
+
+def test_ask_file_prints_one_json_object_per_line_in_order(cli, tmp_path):
+    cli("ingest", str(SAMPLE))
+    questions = tmp_path / "q.txt"
+    questions.write_text("UNITAD digitization courts\n\nWagner Black Cross ribbon\n")
+    lines = cli("ask", "--json", "--k", "2", "--file", str(questions)).output.strip().splitlines()
+    parsed = [json.loads(line) for line in lines]
+    assert [p["question"] for p in parsed] == ["UNITAD digitization courts", "Wagner Black Cross ribbon"]
+    assert all(len(p["passages"]) == 2 for p in parsed)
+
+
+def test_human_readable_answer_shows_citations(cli):
+    cli("ingest", str(SAMPLE))
+    out = cli("ask", "Sadr cancelled his itikaf").output
+    assert "[1] Middle East Eye — How Sadr’s foes" in out and "characters" in out
+
+
+def test_docs_and_remove(cli):
+    cli("ingest", str(SAMPLE))
+    assert "5 articles" in cli("docs").output
+    assert "removed 1 article(s)" in cli("remove", "iraq-archive-2").output
+    assert [d["doc_id"] for d in json.loads(cli("docs", "--json").output)] == [
+        "iraq-archive-1", "iraq-archive-3", "iraq-archive-4", "iraq-archive-5"]
+    result = cli("remove", "no-such-id", ok=False)
+    assert result.exit_code == 1 and "not in the index: no-such-id" in result.output
+
+
+def test_asking_before_ingesting_says_what_to_run(cli):
+    result = cli("ask", "anything?", ok=False)
+    assert result.exit_code == 1 and "no index at" in result.output and "rag ingest" in result.output
+
+
+def test_failed_files_are_reported_and_flagged_in_the_exit_code(cli, tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"\x00binary")
+    result = cli("ingest", str(SAMPLE), str(tmp_path / "bad.txt"), ok=False)
+    assert result.exit_code == 1 and "failed: " in result.output and "binary" in result.output
+    assert json.loads(cli("stats", "--json").output)["documents"] == 5
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("retrieval:\n  mode: telepathy\n")
+    result = CliRunner().invoke(main, ["stats", "--config", str(config), "--index", str(tmp_path)])
+    assert result.exit_code == 1 and "retrieval.mode" in result.output
+
+
+def test_help_lists_every_command():
+    out = CliRunner().invoke(main, ["--help"]).output
+    for command in ("ingest", "ask", "stats", "eval", "serve", "bench", "docs", "remove"):
+        assert command in out
