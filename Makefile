@@ -28,8 +28,11 @@ run: install
 	$(BIN)/rag ingest $(SAMPLE)
 	$(BIN)/rag serve
 
+# pytest exits 5 when it ran no test: that is a failure here, never a pass.
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no test ran (pytest exit 5)" >&2; exit 1; fi; \
+	exit $$status
 
 eval: install
 	$(BIN)/rag eval ../shared/eval/seed-dev.jsonl --compare
