@@ -66,7 +66,8 @@ class Engine:
         k = k or self.settings.retrieval.k
         snapshot = self.snapshot()
         query = resolve_followup(question, list(history))
-        hits = Retriever(snapshot, self.embedder, self.settings.retrieval).retrieve(query, k, mode)
+        query_vector = self.embedder.embed([query])[0]
+        hits = Retriever(snapshot, self.embedder, self.settings.retrieval).retrieve(query, k, mode, query_vector)
         stored = snapshot.store.chunks(h.chunk_id for h in hits)
         query_terms = keyword_tokens(query, snapshot.keyword.stemming)
         idf = snapshot.keyword.idf(query_terms)
@@ -85,7 +86,7 @@ class Engine:
         answer = ()
         if not abstained:
             answer = extract_answer(
-                self.embedder.embed([query])[0], set(query_terms), passages, self.embedder,
+                query_vector, set(query_terms), passages, self.embedder,
                 lambda s: keyword_tokens(s, snapshot.keyword.stemming), self.settings.answer.max_sentences)
         return Answer(question, abstained, tuple(passages), answer, query, reason)
 

@@ -38,12 +38,18 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
 
-    def retrieve(self, query: str, k: int, mode: str | None = None) -> list[Hit]:
-        """The k best chunks for the query, best first, no two saying the same thing."""
+    def retrieve(self, query: str, k: int, mode: str | None = None,
+                 query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The k best chunks for the query, best first, no two saying the same thing.
+
+        `query_vector` is the query's embedding when the caller already has it.
+        """
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
-        candidates = self.candidates(query, mode)
+        if query_vector is None:
+            query_vector = self.embedder.embed([query])[0]
+        candidates = self.candidates(query, query_vector, mode)
         if not len(candidates.chunk_ids):
             return []
         stored = self.snapshot.store.chunks(candidates.chunk_ids.tolist())
@@ -61,10 +67,10 @@ class Retriever:
             for i in picked
         ]
 
-    def candidates(self, query: str, mode: str) -> Candidates:
-        """The top `candidates` of each retriever the mode uses, each scored by both retrievers."""
+    def candidates(self, query: str, query_vector: np.ndarray, mode: str) -> Candidates:
+        """The top `candidates` of each retriever the mode uses, each scored by both retrievers
+        (dense scores are computed in every mode: they also drive diversity)."""
         depth = self.settings.candidates
-        query_vector = self.embedder.embed([query])[0]  # dense scores also drive diversity
         keyword_all = self.snapshot.keyword.scores(query)
         keyword_ids = self.snapshot.keyword.chunk_ids
         dense_order = self.snapshot.dense.search(query_vector, depth)[0] if mode != "keyword" else []
