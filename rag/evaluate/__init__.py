@@ -1,0 +1,1 @@
+"""`rag eval`: score question sets with the shared answer-string rule and ranx metrics."""

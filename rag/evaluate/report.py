@@ -1,0 +1,46 @@
+"""Tables for `rag eval`: plain text for the terminal, Markdown for the README."""
+
+from __future__ import annotations
+
+from rag.evaluate.runner import EvalResult
+
+_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "recall@5", "nDCG@10", "abstention acc.",
+            "false abst.", "ms/question")
+
+
+def _cells(r: EvalResult) -> list[str]:
+    m = r.metrics
+
+    def opt(key: str) -> str:
+        return "-" if m.get(key) is None else f"{m[key]:.3f}"
+
+    return [r.mode, f"{m['answered@1']}/{r.answerable}", f"{m['answered@3']}/{r.answerable}",
+            f"{m['answered@5']}/{r.answerable}", opt("mrr"), opt("recall@5"), opt("ndcg@10"),
+            f"{m['abstention_accuracy']:.3f}", str(m["false_abstentions"]), f"{m['ms_per_question']:.0f}"]
+
+
+def format_table(results: list[EvalResult]) -> str:
+    """One aligned row per mode."""
+    rows = [list(_COLUMNS)] + [_cells(r) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows)
+
+
+def format_markdown_table(results: list[EvalResult]) -> str:
+    lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
+    lines += ["| " + " | ".join(_cells(r)) + " |" for r in results]
+    return "\n".join(lines)
+
+
+def format_result(result: EvalResult) -> str:
+    """The table for one mode, then the questions it did not answer within 5."""
+    lines = [format_table([result]), ""]
+    missed = [r for r in result.rows if not r.out_of_scope and not (r.answer_rank and r.answer_rank <= 5)]
+    if missed:
+        lines.append(f"not answered within 5 ({len(missed)}):")
+        lines += [f"  {r.id}: {r.question}" + (" [abstained]" if r.abstained else "") for r in missed]
+    wrong = [r for r in result.rows if r.out_of_scope and not r.abstained]
+    if wrong:
+        lines.append(f"out of scope but answered ({len(wrong)}):")
+        lines += [f"  {r.id}: {r.question}" for r in wrong]
+    return "\n".join(lines)

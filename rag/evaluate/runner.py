@@ -1,0 +1,96 @@
+"""Run a question set through the Engine and compute the metrics."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+from rag.evaluate.questions import Question
+from rag.text import answer_found
+
+MODES = ("keyword", "dense", "hybrid")
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    question: str
+    out_of_scope: bool
+    abstained: bool
+    answer_rank: int | None  # rank of the first passage holding an expected answer string
+    doc_ids: tuple[str, ...]  # retrieved documents, best first, each once
+    ms: float
+
+
+@dataclass
+class EvalResult:
+    mode: str
+    k: int
+    answerable: int
+    out_of_scope: int
+    metrics: dict[str, float | int | None]
+    rows: list[QuestionResult] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"mode": self.mode, "k": self.k, "answerable": self.answerable,
+                "out_of_scope": self.out_of_scope, "metrics": self.metrics,
+                "questions": [asdict(r) for r in self.rows]}
+
+
+def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = None) -> EvalResult:
+    """Ask every question (with its history, if any) and score the passages returned."""
+    mode = mode or engine.settings.retrieval.mode
+    depth = max(k, 10) if any(q.relevant for q in questions) else k  # nDCG@10 needs 10
+    rows = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = engine.ask(q.question, k=depth, history=list(q.history), mode=mode)
+        ms = (time.perf_counter() - started) * 1000
+        rank = next((p.rank for p in answer.passages if q.answers and answer_found(q.answers, p.text)), None)
+        doc_ids = tuple(dict.fromkeys(p.citation.doc_id for p in answer.passages))
+        rows.append(QuestionResult(q.id, q.question, q.out_of_scope, answer.abstained, rank, doc_ids, ms))
+    return EvalResult(mode, k, sum(not q.out_of_scope for q in questions),
+                      sum(q.out_of_scope for q in questions), compute_metrics(rows, questions), rows)
+
+
+def compare(engine, questions: list[Question], k: int = 5, modes=MODES) -> list[EvalResult]:
+    """The same set under each retrieval mode."""
+    return [evaluate(engine, questions, k, mode) for mode in modes]
+
+
+def compute_metrics(rows: list[QuestionResult], questions: list[Question]) -> dict:
+    """answered@1/3/5 and MRR by answer strings; recall@5, MRR and nDCG@10 over `relevant`
+    ids (ranx); abstention accuracy and error counts; time per question."""
+    answerable = [r for r in rows if not r.out_of_scope]
+    metrics: dict = {}
+    for cutoff in (1, 3, 5):
+        hits = sum(1 for r in answerable if r.answer_rank is not None and r.answer_rank <= cutoff)
+        metrics[f"answered@{cutoff}"] = hits
+        metrics[f"answered@{cutoff}_rate"] = round(hits / len(answerable), 4) if answerable else None
+    metrics["mrr"] = round(sum(1 / r.answer_rank for r in answerable if r.answer_rank) / len(answerable), 4) \
+        if answerable else None
+    metrics.update(relevance_metrics(rows, questions))
+    metrics["false_abstentions"] = sum(1 for r in answerable if r.abstained)
+    metrics["missed_abstentions"] = sum(1 for r in rows if r.out_of_scope and not r.abstained)
+    metrics["abstention_accuracy"] = round(sum(r.abstained == r.out_of_scope for r in rows) / len(rows), 4)
+    times = sorted(r.ms for r in rows)
+    metrics["ms_per_question"] = round(statistics.fmean(times), 1)
+    metrics["ms_p95"] = round(times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], 1)
+    return metrics
+
+
+def relevance_metrics(rows: list[QuestionResult], questions: list[Question]) -> dict:
+    """recall@5, MRR and nDCG@10 over the judged `relevant` documents, computed by ranx."""
+    judged = {q.id: q for q in questions if q.relevant}
+    if not judged:
+        return {"recall@5": None, "mrr_relevant": None, "ndcg@10": None}
+    from ranx import Qrels, Run
+    from ranx import evaluate as ranx_evaluate
+
+    qrels = Qrels({qid: {doc: 1 for doc in q.relevant} for qid, q in judged.items()})
+    run = Run({r.id: ({doc: 1.0 / rank for rank, doc in enumerate(r.doc_ids, start=1)} or {"-": 0.0})
+               for r in rows if r.id in judged})
+    scores = ranx_evaluate(qrels, run, ["recall@5", "mrr", "ndcg@10"], make_comparable=True)
+    return {"recall@5": round(float(scores["recall@5"]), 4), "mrr_relevant": round(float(scores["mrr"]), 4),
+            "ndcg@10": round(float(scores["ndcg@10"]), 4)}
