@@ -12,7 +12,7 @@ from rag.index.folder import Snapshot
 from rag.index.sparse import keyword_tokens
 from rag.retrieve.diversity import select_diverse
 from rag.retrieve.fusion import max_scaled, min_max, ranks_of, reciprocal_rank_fusion, score_mix
-from rag.retrieve.rerank import expected_answer_type, has_answer_type, sentence_coverage
+from rag.retrieve.rerank import answer_type_score, expected_answer_type, sentence_coverage
 from rag.types import Hit
 
 MODES = ("dense", "keyword", "hybrid")
@@ -101,7 +101,7 @@ class Retriever:
         wanted = expected_answer_type(query)
         tokenize = lambda s: keyword_tokens(s, stemming)  # noqa: E731
         coverage = np.array([sentence_coverage(terms, t, tokenize) for t in texts])
-        typed = np.array([has_answer_type(t, wanted, query) for t in texts], dtype=np.float64)
+        typed = np.array([answer_type_score(t, wanted, query) for t in texts])
         return self.settings.sentence_coverage_weight * coverage + self.settings.answer_type_weight * typed
 
 

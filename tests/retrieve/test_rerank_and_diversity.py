@@ -2,7 +2,7 @@ import numpy as np
 
 from rag.index.sparse import keyword_tokens
 from rag.retrieve.diversity import select_diverse
-from rag.retrieve.rerank import expected_answer_type, has_answer_type, passage_pieces, sentence_coverage
+from rag.retrieve.rerank import answer_type_score, expected_answer_type, passage_pieces, sentence_coverage
 
 
 def test_tokens_survive_dropped_apostrophes_quotes_and_case():
@@ -33,10 +33,21 @@ def test_expected_answer_types():
 
 def test_answer_type_needs_something_the_question_does_not_already_say():
     question = "Who won the Maxwell Award in 2019?"
-    assert has_answer_type("In 2019 the award went to Joe Burrow.", "name", question)
-    assert not has_answer_type("the maxwell award in 2019 was announced late.", "name", question)
-    assert has_answer_type("It was founded in December 2015.", "date", "When was OpenAI founded?")
-    assert not has_answer_type("Founded in 2019.", "date", "When in 2019 was it founded?")
+    assert answer_type_score("In 2019 the award went to Joe Burrow.", "name", question) == 1.0
+    assert answer_type_score("the maxwell award in 2019 was announced late.", "name", question) == 0.0
+    assert answer_type_score("Founded in 2019.", "date", "When in 2019 was it founded?") == 0.0
+    assert answer_type_score("It cost 2bn dinars.", "number", "How much did it cost?") == 1.0
+    assert answer_type_score("Why it matters.", None, "Why?") == 1.0
+
+
+def test_a_full_date_answers_when_better_than_a_year_and_a_dateline_does_not_count():
+    question = "When was OpenAI founded?"
+    assert answer_type_score("It was founded on December 11, 2015.", "date", question) == 1.0
+    assert answer_type_score("It was founded in December 2015.", "date", question) == 0.8
+    assert answer_type_score("It was founded in 2015.", "date", question) == 0.5
+    assert answer_type_score("It was founded last year.", "date", question) == 0.5
+    assert answer_type_score("May 2, 2023 ... Founded in 2015 by Musk.", "date", question) == 0.5
+    assert answer_type_score("3 days ago ... OpenAI was founded by Musk.", "date", question) == 0.0
 
 
 def test_near_duplicates_are_dropped_and_diversity_preferred():
