@@ -49,7 +49,7 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1)
     # Abstain when best similarity + key-word coverage falls below this (rag/answer/abstain.py).
-    min_evidence: float = Field(1.0, ge=0.0, le=2.0)
+    min_evidence: float = Field(0.85, ge=0.0, le=2.0)
 
 
 class UISettings(_Section):

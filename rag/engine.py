@@ -88,7 +88,7 @@ class Engine:
             answer = extract_answer(
                 query_vector, set(query_terms), passages, self.embedder,
                 lambda s: keyword_tokens(s, snapshot.keyword.stemming), self.settings.answer.max_sentences)
-        return Answer(question, abstained, tuple(passages), answer, query, reason)
+        return Answer(question, abstained, tuple(passages), answer, query, reason, evidence if hits else None)
 
     def stats(self) -> dict:
         """Counts and build settings of the index, for `rag stats`."""

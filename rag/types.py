@@ -79,6 +79,19 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """How well the best passages match the question, by meaning and by words."""
+
+    dense_similarity: float  # best cosine similarity of question and passage
+    keyword_coverage: float  # best IDF-weighted share of the question's words found in a passage
+
+    @property
+    def strength(self) -> float:
+        """What abstention compares with `answer.min_evidence`."""
+        return self.dense_similarity + self.keyword_coverage
+
+
+@dataclass(frozen=True)
 class Answer:
     """What `Engine.ask` returns: cited passages, an extractive answer, and whether it abstained."""
 
@@ -88,6 +101,7 @@ class Answer:
     answer: tuple[AnswerSentence, ...] = ()
     search_query: str = ""
     reason: str = ""
+    evidence: Evidence | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `rag ask --json` object (also the UI's API endpoint)."""
@@ -106,6 +120,11 @@ class Answer:
             "answer": [asdict(s) for s in self.answer],
             "search_query": self.search_query,
             "reason": self.reason,
+            "evidence": None if self.evidence is None else {
+                "similarity": round(self.evidence.dense_similarity, 4),
+                "keyword_coverage": round(self.evidence.keyword_coverage, 4),
+                "strength": round(self.evidence.strength, 4),
+            },
         }
 
 

@@ -2,27 +2,16 @@
 
 The evidence is the agreement of two signals: the best passage's cosine similarity to the
 question (meaning) plus the share of the question's key words, weighted by rarity, that one
-passage holds (words). Either alone separates poorly; their sum separates the answerable dev
-questions from out-of-scope ones with a wide gap (see README, "Abstention").
+passage holds (words). Either alone separates poorly; their sum separates answerable questions
+from questions about something else entirely (see README, "Abstention"). It cannot tell a
+question the articles touch but do not answer ("When was Sadr born?" over articles about Sadr):
+that needs a reading model, which this offline extractive design does not have.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rag.config import AnswerSettings
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """How well the best passages match the question, by meaning and by words."""
-
-    dense_similarity: float  # best cosine similarity of question and passage
-    keyword_coverage: float  # best IDF-weighted share of the question's words found in a passage
-
-    @property
-    def strength(self) -> float:
-        return self.dense_similarity + self.keyword_coverage
+from rag.types import Evidence
 
 
 def keyword_coverage(query_terms: list[str], passage_terms: set[str], idf: dict[str, float]) -> float:
