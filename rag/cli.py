@@ -202,7 +202,7 @@ def format_answer(answer: Answer, width: int = 100) -> str:
         if p.matched_terms:
             evidence += f" · words: {', '.join(p.matched_terms)}"
         lines += ["", f"[{p.rank}] {c.source or Path(c.path).name} — {c.title}",
-                  f"    {c.doc_id}, characters {c.start}–{c.end} of {c.path} · {evidence}"]
+                  f"    {c.location()} · {evidence}"]
         for paragraph in p.text.split("\n\n"):
             lines.append(textwrap.fill(paragraph, width, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)

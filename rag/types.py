@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Document:
-    """One article. `text` is what chunks are cut from; `offset` is where it starts in the file's text."""
+    """One article. `text` is what chunks are cut from; `offset` and `line` are where it starts
+    in the file's (decoded) text, both None when the text was extracted (HTML, JSON Lines)."""
 
     doc_id: str
     text: str
@@ -18,6 +19,7 @@ class Document:
     url: str = ""
     date: str = ""
     offset: int | None = 0  # None when the text was extracted (HTML) rather than sliced verbatim
+    line: int | None = 1  # 1-based line of the file where `text` begins
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,28 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class FilePosition:
+    """Where a passage lies in its file: character offsets (end exclusive) and 1-based lines."""
+
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+
+    @classmethod
+    def of(cls, document: "Document", start: int, end: int) -> "FilePosition | None":
+        """The position of document.text[start:end] in the file; None for extracted text."""
+        if document.offset is None or document.line is None:
+            return None
+        line_start = document.line + document.text.count("\n", 0, start)
+        return cls(document.offset + start, document.offset + end, line_start,
+                   line_start + document.text.count("\n", start, end))
+
+
+@dataclass(frozen=True)
 class Citation:
-    """Where a passage comes from: the article and the exact characters within its text."""
+    """Where a passage comes from: the article, the exact characters within its text
+    (`start`/`end`), and, where the article is a verbatim slice of its file, the file position."""
 
     doc_id: str
     title: str
@@ -43,6 +65,16 @@ class Citation:
     end: int
     url: str = ""
     date: str = ""
+    file: FilePosition | None = None
+
+    def location(self) -> str:
+        """"iraq-archive.txt, lines 45–51" (or the characters of the article for extracted text)."""
+        name = self.path.rsplit("/", 1)[-1]
+        if self.file is None:
+            return f"{name}, {self.doc_id}, characters {self.start}–{self.end}"
+        lines = (f"line {self.file.line_start}" if self.file.line_start == self.file.line_end
+                 else f"lines {self.file.line_start}–{self.file.line_end}")
+        return f"{name}, {lines} (characters {self.file.start}–{self.file.end})"
 
 
 @dataclass(frozen=True)

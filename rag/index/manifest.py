@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: file positions (offsets and lines) of every chunk
 MANIFEST_NAME = "manifest.json"
 
 
@@ -65,6 +65,16 @@ def read_manifest(root: Path) -> Manifest | None:
     except ValidationError as exc:
         raise IndexProblem(f"{path} is damaged ({exc.error_count()} problems): "
                           f"run `rag ingest --rebuild --index {root}`") from exc
+
+
+def read_raw_manifest(root: Path) -> dict:
+    """Whatever JSON object the manifest holds, of any version ({} when unreadable): enough for
+    a rebuild to find the files and the generation number of an outdated index."""
+    try:
+        data = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_manifest(root: Path, manifest: Manifest) -> None:

@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from rag.types import Chunk, Citation, Document, DocumentInfo
+from rag.types import Chunk, Citation, Document, DocumentInfo, FilePosition
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL,
-    url TEXT NOT NULL, date TEXT NOT NULL, file_offset INTEGER, text TEXT NOT NULL
+    url TEXT NOT NULL, date TEXT NOT NULL, file_offset INTEGER, file_line INTEGER, text TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    text TEXT NOT NULL, embed_hash TEXT NOT NULL
+    text TEXT NOT NULL, embed_hash TEXT NOT NULL,
+    file_start INTEGER, file_end INTEGER, line_start INTEGER, line_end INTEGER  -- NULL: extracted text
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
 """
@@ -57,11 +58,12 @@ class ChunkStore:
         marks = ",".join("?" * len(ids))
         rows = self._db.execute(
             f"SELECT c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, d.title, d.source,"
-            f" d.path, d.url, d.date FROM chunks c JOIN documents d USING (doc_id)"
-            f" WHERE c.chunk_id IN ({marks})", ids).fetchall()
+            f" d.path, d.url, d.date, c.file_start, c.file_end, c.line_start, c.line_end"
+            f" FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({marks})", ids).fetchall()
         return {
             r[0]: StoredChunk(r[0], Chunk(r[1], r[2], r[3], r[4], r[5]),
-                              Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[9], r[10]))
+                              Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[9], r[10],
+                                       FilePosition(*r[11:15]) if r[11] is not None else None))
             for r in rows
         }
 
@@ -74,7 +76,7 @@ class ChunkStore:
 
     def document(self, doc_id: str) -> Document | None:
         row = self._db.execute(
-            "SELECT doc_id, text, title, source, path, url, date, file_offset FROM documents"
+            "SELECT doc_id, text, title, source, path, url, date, file_offset, file_line FROM documents"
             " WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(*row) if row else None
 
@@ -119,11 +121,14 @@ class ChunkStore:
     def add_document(self, document: Document, chunks: list[tuple[int, Chunk]], hashes: list[str]) -> None:
         """Insert a document with its chunks (ids given) and the hashes of their embedded texts."""
         d = document
-        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                         (d.doc_id, d.title, d.source, d.path, d.url, d.date, d.offset, d.text))
-        self._db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?)",
-            [(cid, c.doc_id, c.ordinal, c.start, c.end, c.text, h) for (cid, c), h in zip(chunks, hashes)])
+        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                         (d.doc_id, d.title, d.source, d.path, d.url, d.date, d.offset, d.line, d.text))
+        rows = []
+        for (cid, c), h in zip(chunks, hashes):
+            position = FilePosition.of(d, c.start, c.end)
+            where = (position.start, position.end, position.line_start, position.line_end) if position else (None,) * 4
+            rows.append((cid, c.doc_id, c.ordinal, c.start, c.end, c.text, h, *where))
+        self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def commit(self) -> None:
         self._db.commit()

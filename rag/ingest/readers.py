@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -77,7 +77,13 @@ def read_documents(path: Path, data: bytes) -> ReadResult:
         result = ReadResult(_read_archive(path, text) or [_read_plain(path, text, suffix)], [])
     if not result.documents:
         raise ReadError("holds no article text")
-    return result
+    return ReadResult([_with_line(d, text) for d in result.documents], result.warnings)
+
+
+def _with_line(document: Document, text: str) -> Document:
+    """The document with the file line its text begins on (None for extracted text)."""
+    line = None if document.offset is None else text.count("\n", 0, document.offset) + 1
+    return replace(document, line=line)
 
 
 def _read_archive(path: Path, text: str) -> list[Document]:

@@ -9,7 +9,7 @@ import pytest
 from embeddings.fake import FakeEmbedder
 from rag.engine import Engine
 from rag.index.folder import load_snapshot
-from rag.index.manifest import IndexMismatchError, IndexMissingError
+from rag.index.manifest import IndexMismatchError, IndexMissingError, IndexProblem
 from tests.conftest import FAKE_SETTINGS, SAMPLE
 
 
@@ -124,6 +124,15 @@ def test_old_schema_version_is_refused_with_advice(fake_engine, sample_copy):
     manifest.write_text(json.dumps({**data, "schema_version": 0}))
     with pytest.raises(IndexMismatchError, match="format version 0.*rag ingest --rebuild"):
         load_snapshot(fake_engine.index_dir)
+    # the advice works: a rebuild with no paths finds the files in the outdated manifest
+    report = engine_at(fake_engine.index_dir).ingest([], rebuild=True)
+    assert (report.documents_added, report.chunks_added) == (5, 72)
+    assert fake_engine.stats()["generation"] == 2 and load_snapshot(fake_engine.index_dir).manifest.chunks == 72
+
+
+def test_rebuild_with_nothing_to_rebuild_from_says_so(tmp_path):
+    with pytest.raises(IndexProblem, match="nothing to rebuild .*rag ingest --rebuild PATH"):
+        engine_at(tmp_path / "index").ingest([], rebuild=True)
 
 
 def test_missing_index_says_how_to_build_one(tmp_path):
@@ -155,3 +164,27 @@ def test_engine_sees_a_generation_written_by_another_engine(fake_engine, sample_
     (tmp_path / "n.txt").write_text("Kirkuk oil\n\nKirkuk oil exports resumed in March.")
     other.ingest([tmp_path / "n.txt"])
     assert "Kirkuk oil exports resumed" in fake_engine.ask("Kirkuk oil exports", mode="keyword").passages[0].text
+
+
+def test_citations_point_at_the_exact_characters_and_lines_of_the_file(fake_engine, sample_copy, tmp_path):
+    article = tmp_path / "note.md"
+    article.write_text("---\ntitle: Dates\n---\n\nBasra palm groves had a record harvest.\n\nExports rose.\n")
+    fake_engine.ingest([sample_copy, article])
+    for question in ("Sadr cancelled his itikaf", "UNITAD digitization courts", "record harvest Basra"):
+        for passage in fake_engine.ask(question, k=3).passages:
+            position = passage.citation.file
+            raw = Path(passage.citation.path).read_text(encoding="utf-8")
+            assert raw[position.start:position.end] == passage.text
+            lines = raw.split("\n")[position.line_start - 1:position.line_end]
+            assert passage.text.startswith(lines[0].strip()) and passage.text.endswith(lines[-1].strip())
+    harvest = fake_engine.ask("record harvest Basra", k=1).passages[0].citation
+    assert (harvest.file.line_start, harvest.file.line_end) == (5, 7)  # both short paragraphs, packed
+    assert harvest.location() == "note.md, lines 5–7 (characters 22–76)"
+
+
+def test_extracted_text_has_no_file_position(fake_engine, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>Mosul</title></head><body><p>Mosul rebuilds its old city.</p></body></html>")
+    fake_engine.ingest([page])
+    citation = fake_engine.ask("Mosul old city").passages[0].citation
+    assert citation.file is None and citation.location() == "page.html, page, characters 0–28"
