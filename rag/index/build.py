@@ -18,7 +18,8 @@ import numpy as np
 from embeddings.base import Embedder
 from rag.config import Settings
 from rag.index.folder import GenerationWriter, write_lock
-from rag.index.manifest import FileRecord, Manifest, check_compatible, read_manifest
+from rag.index.manifest import (FileRecord, IndexProblem, Manifest, check_compatible, read_manifest,
+                                read_raw_manifest)
 from rag.index.store import embed_hash
 from rag.ingest.chunker import chunk_document
 from rag.ingest.readers import ReadError, find_files, read_documents
@@ -80,18 +81,18 @@ def update_index(root: Path, paths: list[str | Path], settings: Settings, embedd
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
     with write_lock(root):
-        previous = read_manifest(root) if not rebuild else _manifest_if_readable(root)
         expected = build_settings(settings, embedder.name)
-        if previous and not rebuild:
-            check_compatible(previous, expected, root)
-        if rebuild and not paths and previous:
-            paths = [p for p in previous.files if Path(p).exists()]
-        base = None if rebuild else previous
+        if rebuild:
+            base, generation, paths = None, *_rebuild_sources(root, paths)
+        else:
+            base = read_manifest(root)
+            if base:
+                check_compatible(base, expected, root)
+            generation = base.generation + 1 if base else 1
         plan = _plan(paths, base, progress)
         if not plan.changes:
             return _report(plan, base, started)
-        writer = GenerationWriter(root, base, (previous.generation + 1) if previous else 1,
-                                  embedder.dimension)
+        writer = GenerationWriter(root, base, generation, embedder.dimension)
         try:
             applied = _apply(writer, plan, base, settings, embedder, progress)
             files = dict(base.files) if base else {}
@@ -151,11 +152,17 @@ def _commit(writer: GenerationWriter, expected: dict, embedder: Embedder,
     ))
 
 
-def _manifest_if_readable(root: Path) -> Manifest | None:
-    try:
-        return read_manifest(root)
-    except RuntimeError:
-        return None  # a rebuild replaces an unreadable or outdated index
+def _rebuild_sources(root: Path, paths: list[str | Path]) -> tuple[int, list[str | Path]]:
+    """The next generation number and the files to rebuild from: `paths`, else the files the
+    index holds (read from a manifest of any version, since a rebuild replaces outdated ones)."""
+    raw = read_raw_manifest(root)
+    generation = raw.get("generation") if isinstance(raw.get("generation"), int) else 0
+    if not paths:
+        paths = [p for p in raw.get("files") or {} if Path(p).exists()]
+        if not paths:
+            raise IndexProblem(f"nothing to rebuild at {root}: the index lists no files that still "
+                               "exist; give them: `rag ingest --rebuild PATH...`")
+    return generation + 1, paths
 
 
 def _plan(paths: list[str | Path], base: Manifest | None, progress: Progress) -> _Plan:
