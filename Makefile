@@ -34,8 +34,14 @@ test: install browser
 	if [ $$status -eq 5 ]; then echo "make test: no test ran (pytest exit 5)" >&2; exit 1; fi; \
 	exit $$status
 
+# Quality tables for the README: each corpus in its own index under .index/ (git-ignored).
 eval: install
-	$(BIN)/rag eval ../shared/eval/seed-dev.jsonl --compare
+	$(BIN)/rag ingest $(SAMPLE) --index .index/sample
+	$(BIN)/rag eval data/eval/seed-dev.jsonl --compare --index .index/sample
+	$(BIN)/rag eval tests/data/heldout-seed.jsonl --compare --index .index/sample
+	$(BIN)/rag ingest data/eval/rgb/corpus.jsonl --index .index/rgb
+	$(BIN)/rag eval data/eval/rgb/questions-dev.jsonl --compare --index .index/rgb
+	$(BIN)/rag eval tests/data/heldout-rgb.jsonl --compare --index .index/rgb
 
 bench: install
 	$(BIN)/rag bench
