@@ -86,7 +86,7 @@ class Engine:
         answer = ()
         if not abstained:
             answer = extract_answer(
-                query_vector, set(query_terms), passages, self.embedder,
+                query, query_vector, set(query_terms), passages, self.embedder,
                 lambda s: keyword_tokens(s, snapshot.keyword.stemming), self.settings.answer.max_sentences)
         return Answer(question, abstained, tuple(passages), answer, query, reason, evidence if hits else None)
 

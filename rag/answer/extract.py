@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from embeddings.base import Embedder
-from rag.ingest.sentences import sentence_spans
+from rag.retrieve.rerank import answer_type_score, expected_answer_type, passage_pieces
 from rag.types import AnswerSentence, Passage
 
 
-def extract_answer(question_vector: np.ndarray, question_terms: set[str], passages: list[Passage],
+def extract_answer(query: str, question_vector: np.ndarray, question_terms: set[str], passages: list[Passage],
                    embedder: Embedder, tokens, max_sentences: int) -> tuple[AnswerSentence, ...]:
     """Up to `max_sentences` sentences that best answer the question, best first.
 
-    A sentence scores by its similarity to the question, the share of the question's words it
-    contains, and the rank of its passage; weak sentences (under 60% of the best) are left out.
+    A sentence (or a "..."-separated fragment of a snippet) scores by its similarity to the
+    question, the share of the question's words it contains, whether it holds the kind of thing
+    the question asks for, and the rank of its passage; weak ones (under 60% of the best) are
+    left out.
     """
     candidates: list[tuple[str, int]] = []
     for passage in passages:
-        for start, end in sentence_spans(passage.text):
-            sentence = passage.text[start:end]
+        for sentence in passage_pieces(passage.text):
             if len(sentence.split()) >= 4:
                 candidates.append((sentence, passage.rank))
     if not candidates:
@@ -31,7 +32,10 @@ def extract_answer(question_vector: np.ndarray, question_terms: set[str], passag
         for s, _ in candidates
     ])
     rank_prior = np.array([1.0 / (1.0 + 0.1 * (rank - 1)) for _, rank in candidates])
-    score = (0.6 * similarity + 0.4 * overlap) * rank_prior
+    wanted = expected_answer_type(query)
+    typed = np.array([answer_type_score(s, wanted, query) for s, _ in candidates])
+    # A sentence without the kind of thing the question asks for (a date for "when") is half as good.
+    score = (0.6 * similarity + 0.4 * overlap) * rank_prior * (0.5 + 0.5 * typed)
     chosen: list[AnswerSentence] = []
     seen: set[str] = set()
     for i in np.argsort(-score, kind="stable"):
