@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rag.evaluate.runner import EvalResult
 
-_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "recall@5", "nDCG@10", "abstention acc.",
-            "false abst.", "ms/question")
+_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "answer sentence@1", "recall@5 (ids)", "nDCG@10",
+            "abstention acc.", "false abst.", "ms/question")
 
 
 def _cells(r: EvalResult) -> list[str]:
@@ -15,7 +15,8 @@ def _cells(r: EvalResult) -> list[str]:
         return "-" if m.get(key) is None else f"{m[key]:.3f}"
 
     return [r.mode, f"{m['answered@1']}/{r.answerable}", f"{m['answered@3']}/{r.answerable}",
-            f"{m['answered@5']}/{r.answerable}", opt("mrr"), opt("recall@5"), opt("ndcg@10"),
+            f"{m['answered@5']}/{r.answerable}", opt("mrr"), f"{m['answer_sentence@1']}/{r.answerable}",
+            opt("recall@5"), opt("ndcg@10"),
             f"{m['abstention_accuracy']:.3f}", str(m["false_abstentions"]), f"{m['ms_per_question']:.0f}"]
 
 

@@ -19,6 +19,7 @@ class QuestionResult:
     out_of_scope: bool
     abstained: bool
     answer_rank: int | None  # rank of the first passage holding an expected answer string
+    sentence_rank: int | None  # position of the first answer sentence holding one
     doc_ids: tuple[str, ...]  # retrieved documents, best first, each once
     ms: float
 
@@ -48,8 +49,11 @@ def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = N
         answer = engine.ask(q.question, k=depth, history=list(q.history), mode=mode)
         ms = (time.perf_counter() - started) * 1000
         rank = next((p.rank for p in answer.passages if q.answers and answer_found(q.answers, p.text)), None)
+        sentence_rank = next((n for n, s in enumerate(answer.answer, start=1)
+                              if q.answers and answer_found(q.answers, s.sentence)), None)
         doc_ids = tuple(dict.fromkeys(p.citation.doc_id for p in answer.passages))
-        rows.append(QuestionResult(q.id, q.question, q.out_of_scope, answer.abstained, rank, doc_ids, ms))
+        rows.append(QuestionResult(q.id, q.question, q.out_of_scope, answer.abstained, rank, sentence_rank,
+                                   doc_ids, ms))
     return EvalResult(mode, k, sum(not q.out_of_scope for q in questions),
                       sum(q.out_of_scope for q in questions), compute_metrics(rows, questions), rows)
 
@@ -60,7 +64,7 @@ def compare(engine, questions: list[Question], k: int = 5, modes=MODES) -> list[
 
 
 def compute_metrics(rows: list[QuestionResult], questions: list[Question]) -> dict:
-    """answered@1/3/5 and MRR by answer strings; recall@5, MRR and nDCG@10 over `relevant`
+    """answered@1/3/5 and MRR by answer strings; how often the extractive answer holds one; recall@5, MRR and nDCG@10 over `relevant`
     ids (ranx); abstention accuracy and error counts; time per question."""
     answerable = [r for r in rows if not r.out_of_scope]
     metrics: dict = {}
@@ -68,6 +72,9 @@ def compute_metrics(rows: list[QuestionResult], questions: list[Question]) -> di
         hits = sum(1 for r in answerable if r.answer_rank is not None and r.answer_rank <= cutoff)
         metrics[f"answered@{cutoff}"] = hits
         metrics[f"answered@{cutoff}_rate"] = round(hits / len(answerable), 4) if answerable else None
+    # The extractive answer: does its first sentence (any sentence) hold an expected answer?
+    for key, limit in (("answer_sentence@1", 1), ("answer_sentences", 10**6)):
+        metrics[key] = sum(1 for r in answerable if r.sentence_rank is not None and r.sentence_rank <= limit)
     metrics["mrr"] = round(sum(1 / r.answer_rank for r in answerable if r.answer_rank) / len(answerable), 4) \
         if answerable else None
     metrics.update(relevance_metrics(rows, questions))

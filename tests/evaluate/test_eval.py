@@ -13,9 +13,9 @@ from rag.evaluate.runner import QuestionResult, compute_metrics, relevance_metri
 from tests.conftest import EVAL, SAMPLE
 
 
-def row(qid: str, rank: int | None, abstained: bool = False, out_of_scope: bool = False,
+def row(qid: str, rank: int | None, abstained: bool = False, out_of_scope: bool = False, sentence: int | None = None,
         doc_ids: tuple[str, ...] = ()) -> QuestionResult:
-    return QuestionResult(qid, f"question {qid}", out_of_scope, abstained, rank, doc_ids, 10.0)
+    return QuestionResult(qid, f"question {qid}", out_of_scope, abstained, rank, sentence, doc_ids, 10.0)
 
 
 def test_load_questions_reads_the_shared_format_and_names_bad_lines(tmp_path: Path):
@@ -32,12 +32,13 @@ def test_load_questions_reads_the_shared_format_and_names_bad_lines(tmp_path: Pa
 
 
 def test_answer_string_metrics_count_ranks_and_abstentions():
-    rows = [row("a", 1), row("b", 2), row("c", 4), row("d", None, abstained=True),
+    rows = [row("a", 1, sentence=1), row("b", 2, sentence=3), row("c", 4), row("d", None, abstained=True),
             row("e", None, out_of_scope=True, abstained=True), row("f", None, out_of_scope=True)]
     questions = [Question(r.id, r.question, out_of_scope=r.out_of_scope) for r in rows]
     m = compute_metrics(rows, questions)
     assert (m["answered@1"], m["answered@3"], m["answered@5"]) == (1, 2, 3)
     assert m["answered@5_rate"] == 0.75
+    assert (m["answer_sentence@1"], m["answer_sentences"]) == (1, 2)
     assert m["mrr"] == round((1 + 1 / 2 + 1 / 4) / 4, 4)
     assert (m["false_abstentions"], m["missed_abstentions"]) == (1, 1)
     assert m["abstention_accuracy"] == round(4 / 6, 4)  # a, b, c answered; e abstained; d and f wrong
@@ -65,7 +66,7 @@ def test_eval_command_compares_modes_as_a_table_and_as_json(tmp_path: Path):
     table = runner.invoke(main, ["eval", questions, "--compare", *common])
     assert table.exit_code == 0, table.output
     lines = table.output.strip().splitlines()
-    assert lines[0].split()[:2] == ["mode", "answered@1"]
+    assert lines[0].split()[:2] == ["mode", "answered@1"] and "answer sentence@1" in lines[0]
     assert [line.split()[0] for line in lines[1:]] == ["keyword", "dense", "hybrid"]
 
     result = runner.invoke(main, ["eval", questions, "--mode", "keyword", "--json", *common])
@@ -73,4 +74,4 @@ def test_eval_command_compares_modes_as_a_table_and_as_json(tmp_path: Path):
     assert (data["mode"], data["answerable"], data["out_of_scope"]) == ("keyword", 11, 1)
     assert len(data["questions"]) == 12
     assert set(data["metrics"]) >= {"answered@1", "answered@3", "answered@5", "mrr", "recall@5",
-                                    "ndcg@10", "abstention_accuracy", "ms_per_question"}
+                                    "ndcg@10", "abstention_accuracy", "ms_per_question", "answer_sentence@1"}
