@@ -1,0 +1,292 @@
+"""The chat page in Debian's Chromium against `rag serve` over the sample indexed with the real model.
+
+One browser and one page for the module; every test starts a new chat, so each stands alone.
+The last test checks that nothing the page did in the whole module left 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.ui.conftest import CHROMIUM_ARGS, uploads_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+SADR = "why did Sadr cancel his itikaf?"
+WAIT_MS = 60_000
+UPLOAD_INPUT = 'input[type=file][accept*=".jsonl"]'  # the Upload button's hidden file input
+PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
+            "[click](javascript:window.__pwned=3)", "![x](http://evil.example/pixel.png)")
+HONEY_ARTICLE = """---
+title: Arctic beekeepers harvest the first honey in Tromsø
+source: Polar Gazette
+---
+Beekeepers in the Norwegian city of Tromsø harvested the first honey ever produced so far north this August. The forty hives spent the polar night inside an insulated greenhouse warmed by waste heat from a nearby data centre.
+
+The head beekeeper, Ingrid Solberg, said the bees produced 120 kilograms of heather honey. She plans to double the number of hives next year.
+"""
+HOSTILE_ARTICLE = f"""---
+title: "Valletta harbour festival {PAYLOADS[0]}"
+source: Malta Harbour Notes
+---
+The Valletta harbour festival drew forty thousand visitors to the Grand Harbour on Saturday. {PAYLOADS[0]}
+
+Organisers said the fireworks over the harbour walls were the largest ever launched in Malta. {PAYLOADS[1]}
+
+Tickets for the harbour festival are sold online {PAYLOADS[2]} and the festival poster is here {PAYLOADS[3]}.
+"""
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def requests_seen() -> list[str]:
+    """Every URL any page of this module requested (HTTP and WebSocket)."""
+    return []
+
+
+def new_page(browser, url: str, requests_seen: list[str]):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.on("request", lambda request: requests_seen.append(request.url))
+    page = context.new_page()
+    page.on("websocket", lambda socket: requests_seen.append(socket.url))
+    page.goto(url, wait_until="load")  # Gradio keeps a stream open: "networkidle" never comes
+    page.locator("#question textarea").wait_for(state="visible", timeout=WAIT_MS)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, ui_server, requests_seen):
+    page = new_page(browser, ui_server.url, requests_seen)
+    yield page
+    page.context.close()
+
+
+def start_new_chat(page) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Chat").click()
+    if page.locator("#conversation .turn").count():  # else the chat is new already
+        page.locator("#new-chat").click()
+        expect(page.locator("#conversation .turn")).to_have_count(0)
+
+
+def ask(page, question: str):
+    """Type the question, press Enter, wait for its reply; returns the question's turn."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#question textarea")
+    expect(box).to_be_editable(timeout=WAIT_MS)
+    turns = page.locator("#conversation .turn")
+    before = turns.count()
+    box.fill(question)
+    box.press("Enter")
+    expect(turns).to_have_count(before + 1, timeout=WAIT_MS)
+    turn = turns.nth(before)
+    expect(turn.locator(".question")).to_have_text(question)
+    expect(turn.locator(".reply .searching")).to_have_count(0, timeout=WAIT_MS)
+    expect(turn.locator(".answer-sentences, .abstained, .notice").first).to_be_visible(timeout=WAIT_MS)
+    return turn
+
+
+def upload(page, path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Articles").click()
+    page.locator(UPLOAD_INPUT).set_input_files(str(path))
+    expect(page.locator("#articles-status")).to_contain_text(f"added: {path.name}", timeout=WAIT_MS)
+
+
+def remove(page, title: str) -> None:
+    """Remove the article from the Articles tab (two clicks) and wait until its row is gone."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Articles").click()
+    row = page.locator("#article-list tr", has_text=title)
+    expect(row).to_have_count(1)
+    row.locator("button.remove").click()
+    expect(row.locator("button.remove")).to_have_text("Click again to remove")
+    row.locator("button.remove").click()
+    expect(row).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#articles-status")).to_contain_text("Removed")
+
+
+def wait_until_highlight_in_view(page) -> None:
+    """Wait until the highlighted passage starts inside the article panel's visible box, below
+    its sticky title, and inside the window."""
+    page.wait_for_function("""() => {
+        const mark = document.querySelector('#article-panel mark.cited');
+        const panel = document.querySelector('#article-panel .article-panel');
+        const head = document.querySelector('#article-panel .article-head');
+        if (!mark || !panel || !head) return false;
+        const m = mark.getBoundingClientRect(), p = panel.getBoundingClientRect();
+        const top = head.getBoundingClientRect().bottom;
+        return m.top >= top - 1 && m.top < p.bottom - 20 && m.top >= 0 && m.top < window.innerHeight - 20;
+    }""", timeout=5_000)
+
+
+def test_first_run_page_says_how_to_add_articles(browser, empty_ui_server, requests_seen):
+    from playwright.sync_api import expect
+
+    page = new_page(browser, empty_ui_server.url, requests_seen)
+    try:
+        welcome = page.locator("#index-status .empty-index")
+        expect(welcome).to_contain_text("No articles are indexed yet")
+        expect(welcome).to_contain_text("rag ingest PATH")
+        turn = ask(page, "What happened in Kufa?")
+        expect(turn.locator(".notice")).to_contain_text("No articles are indexed yet")
+        page.get_by_role("tab", name="Articles").click()
+        expect(page.locator("#article-list")).to_contain_text("No articles are indexed yet")
+        assert "Traceback" not in page.content() and "Error" not in page.locator("body").inner_text()
+    finally:
+        page.context.close()
+
+
+def test_answer_cites_passages_with_honest_relevance(page):
+    from playwright.sync_api import expect
+
+    start_new_chat(page)
+    turn = ask(page, SADR)
+    expect(turn.locator(".answer-sentences")).to_contain_text("cancelled his itikaf")
+    expect(turn.locator(".answer-sentences a.marker").first).to_have_text("[1]")
+    first = turn.locator(".card").first
+    expect(first.locator(".card-source")).to_have_text("Middle East Eye")
+    expect(first.locator(".card-title")).to_have_text(
+        "How Sadr’s foes are trying to suck him back into Iraqi public life")
+    expect(first.locator(".evidence")).to_contain_text("best match")
+    expect(first.locator(".evidence .similarity")).to_have_text(re.compile(r"cosine similarity 0\.\d\d"))
+    expect(first.locator(".evidence")).to_contain_text("key words: sadr")
+    assert "%" not in turn.locator(".evidence").all_inner_texts()[0]
+    expect(turn.locator(".searched-as")).to_have_count(0)  # searched as asked
+
+
+def test_citation_opens_article_with_passage_highlighted(page, ui_server, artifacts_dir):
+    from gradio_client import Client
+    from playwright.sync_api import expect
+
+    passages = Client(ui_server.url, verbose=False, download_files=False).predict(SADR, api_name="/ask")["passages"]
+    start_new_chat(page)
+    turn = ask(page, SADR)
+
+    turn.locator(".answer-sentences a.marker", has_text="[1]").first.click()
+    mark = page.locator("#article-panel mark.cited")
+    expect(mark).to_have_count(1, timeout=WAIT_MS)
+    assert mark.text_content() == passages[0]["text"]
+    expect(page.locator("#article-panel .article-title")).to_have_text(passages[0]["citation"]["title"])
+    wait_until_highlight_in_view(page)
+    page.screenshot(path=str(artifacts_dir / "screenshot-answer.png"))
+
+    turn.locator(".card").nth(1).click()  # a card opens its passage too
+    expect(page.locator("#article-panel .article-panel")).to_have_attribute(
+        "data-cited", f"{passages[1]['citation']['doc_id']}|{passages[1]['citation']['start']}|"
+                      f"{passages[1]['citation']['end']}", timeout=WAIT_MS)
+    assert mark.text_content() == passages[1]["text"]
+    wait_until_highlight_in_view(page)
+
+
+def test_uploaded_article_is_searchable_then_removed(page, ui_server, tmp_path):
+    from playwright.sync_api import expect
+
+    article = tmp_path / "arctic-honey.txt"
+    article.write_text(HONEY_ARTICLE, encoding="utf-8")
+    upload(page, article)
+    row = page.locator("#article-list tr", has_text="Arctic beekeepers harvest the first honey in Tromsø")
+    expect(row).to_contain_text("Polar Gazette")
+    expect(row.locator("td.num")).to_have_text("1")
+    assert uploads_of(ui_server) == ["arctic-honey.txt"]
+
+    start_new_chat(page)
+    turn = ask(page, "Who is the head beekeeper in Tromsø?")
+    expect(turn.locator(".answer-sentences")).to_contain_text("Ingrid Solberg")
+    expect(turn.locator(".card").first.locator(".card-source")).to_have_text("Polar Gazette")
+
+    remove(page, "Arctic beekeepers harvest the first honey in Tromsø")
+    assert uploads_of(ui_server) == []
+    start_new_chat(page)
+    turn = ask(page, "Who is the head beekeeper in Tromsø?")
+    expect(turn.locator(".card-source", has_text="Polar Gazette")).to_have_count(0)
+
+
+def test_untrusted_article_text_stays_inert(page, ui_server, tmp_path, requests_seen):
+    from playwright.sync_api import expect
+
+    article = tmp_path / "valletta.txt"
+    article.write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    upload(page, article)
+    expect(page.locator("#article-list")).to_contain_text(f"Valletta harbour festival {PAYLOADS[0]}")
+
+    start_new_chat(page)
+    turn = ask(page, "How many visitors did the Valletta harbour festival draw?")
+    expect(turn.locator(".card").first.locator(".card-source")).to_have_text("Malta Harbour Notes")
+    for payload in PAYLOADS:
+        expect(turn).to_contain_text(payload)
+    turn.locator(".card").first.click()
+    panel = page.locator("#article-panel .article-text")
+    for payload in PAYLOADS:
+        expect(panel).to_contain_text(payload, timeout=WAIT_MS)
+
+    page.wait_for_timeout(500)  # give an onerror handler or an image load time to happen
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator('img[src="x"], img[src*="evil.example"], a[href^="javascript:"]').count() == 0
+    assert not page.evaluate("() => [...document.scripts].some(s => s.textContent.includes('__pwned'))")
+    assert not [url for url in requests_seen if "evil.example" in url]
+
+    remove(page, "Valletta harbour festival")
+    assert uploads_of(ui_server) == []
+
+
+def test_follow_up_question_uses_the_earlier_one(page):
+    from playwright.sync_api import expect
+
+    start_new_chat(page)
+    ask(page, SADR)
+    turn = ask(page, "Why did he cancel it?")
+    expect(turn.locator(".card-text", has_text="cancelled his itikaf").first).to_be_visible()
+    expect(turn.locator(".searched-as")).to_contain_text("searched as:")
+
+
+def test_out_of_scope_question_says_the_articles_do_not_answer(page):
+    from playwright.sync_api import expect
+
+    start_new_chat(page)
+    turn = ask(page, "What is the capital of Australia?")
+    expect(turn.locator(".abstained")).to_contain_text("The articles do not answer this question.")
+    expect(turn.locator(".abstained .reason")).to_contain_text("Reason:")
+    closest = turn.locator("details.closest")
+    expect(closest).to_have_count(1)
+    expect(closest).not_to_have_attribute("open", "")
+    expect(closest.locator(".card").first).to_be_hidden()
+    expect(turn.locator(".answer-sentences")).to_have_count(0)
+
+
+def test_new_chat_forgets_the_history(page):
+    from playwright.sync_api import expect
+
+    start_new_chat(page)
+    ask(page, SADR)
+    page.locator("#new-chat").click()
+    expect(page.locator("#conversation .turn")).to_have_count(0)
+    expect(page.locator("#index-status")).to_contain_text("Ask a question about your 5 articles")
+    turn = ask(page, "Why did he cancel it?")
+    expect(turn.locator(".searched-as")).to_have_count(0)  # no earlier question to borrow from
+
+
+def test_no_request_left_the_machine(requests_seen):
+    """Runs last: every request of the module's pages went to this machine."""
+    assert requests_seen, "no request was recorded"
+    outside = [url for url in requests_seen
+               if urlsplit(url).scheme not in ("data", "blob", "about")
+               and urlsplit(url).hostname not in ("127.0.0.1", "localhost")]
+    assert outside == []

@@ -1,0 +1,380 @@
+"""The UI's pure functions (ui/handlers.py) with exact expectations, then the wiring in ui/app.py
+over an engine with the fake embedder (no browser, no server)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+from html.parser import HTMLParser
+
+import pytest
+
+from rag.types import Answer, AnswerSentence, Citation, Document, DocumentInfo, FileFailure, IngestReport, Passage
+from ui import handlers as h
+
+PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
+            "[click](javascript:window.__pwned=3)", "![x](http://evil.example/pixel.png)")
+HOSTILE = " ".join(PAYLOADS)
+ARTICLE = "Title line\n\nFirst paragraph. " + HOSTILE + "\n\nHe cancelled his itikaf. The end."
+
+
+class TagCollector(HTMLParser):
+    """Every start tag with its attributes, and the text, as a browser would parse them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(markup: str) -> TagCollector:
+    collector = TagCollector()
+    collector.feed(markup)
+    collector.close()
+    return collector
+
+
+def assert_inert(markup: str) -> None:
+    """No script, image, event handler or link other than our own in-page markers."""
+    for tag, attrs in parse(markup).tags:
+        assert tag not in ("script", "img", "iframe", "object", "embed", "style", "link"), tag
+        assert not [a for a in attrs if a.startswith("on") or a in ("src", "srcset", "style")], (tag, attrs)
+        if tag == "a":
+            assert attrs.get("href") == "#" and attrs.get("class") == "marker", attrs
+
+
+def citation(doc_id: str = "doc-1", start: int = 0, end: int = 10, **fields) -> Citation:
+    values = {"title": "A title", "source": "Middle East Eye", "path": "/data/a.txt", **fields}
+    return Citation(doc_id, values["title"], values["source"], values["path"], start, end)
+
+
+def passage(rank: int, text: str = "Some passage.", dense: float | None = 0.62, terms=("sadr",),
+            **fields) -> Passage:
+    return Passage(rank, text, 1.0 / rank, citation(**fields), dense, 3.0, tuple(terms))
+
+
+# escaping --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_each_payload_renders_as_literal_text_everywhere(payload):
+    hostile = passage(1, f"Before {payload} after.", title=f"Title {payload}", source=f"Src {payload}")
+    answer = Answer(f"Q {payload}?", False, (hostile,), (AnswerSentence(f"Before {payload} after.", 1),),
+                    f"searched {payload}")
+    chat = (h.ChatTurn(answer.question, answer),)
+    document = Document("doc-1", f"Before {payload} after.", f"Title {payload}", f"Src {payload}", "/a.txt",
+                        url=f"javascript:{payload}")
+    rendered = {
+        "conversation": h.render_conversation(chat),
+        "article": h.render_article(document, h.CitationRequest("doc-1", 0, 6, 1)),
+        "list": h.render_article_list([DocumentInfo("doc-1", f"Title {payload}", f"Src {payload}", "/a.txt", 2)]),
+        "message": h.render_conversation((h.ChatTurn("q", message=f"Failed: {payload}"),)),
+    }
+    for name, markup in rendered.items():
+        assert_inert(markup)
+        assert payload in "".join(parse(markup).text), name  # shown, as text
+    assert html.escape(payload, quote=True) in rendered["conversation"]
+
+
+def test_escape_turns_all_five_special_characters_into_entities():
+    assert h.escape(PAYLOADS[1]) == "&lt;img src=x onerror=&quot;window.__pwned=2&quot;&gt;"
+    assert h.escape("a & 'b'") == "a &amp; &#x27;b&#x27;"
+
+
+# answers, markers and cards --------------------------------------------------------------------
+
+
+def test_markers_number_the_passage_each_sentence_comes_from():
+    first = passage(1, "One. Alpha sentence.", doc_id="d1", start=5, end=25)
+    second = passage(2, "Beta sentence. Two.", doc_id="d2", start=40, end=59)
+    answer = Answer("q", False, (first, second),
+                    (AnswerSentence("Beta sentence.", 2), AnswerSentence("Alpha sentence.", 1)), "q")
+    markup = h.render_answer(answer, turn=3)
+    markers = [attrs for tag, attrs in parse(markup).tags if tag == "a"]
+    assert [(m["data-doc"], m["data-start"], m["data-end"], m["data-rank"], m["data-turn"]) for m in markers] == [
+        ("d2", "40", "59", "2", "3"), ("d1", "5", "25", "1", "3")]
+    assert '<li>Beta sentence. <a href="#" class="marker" data-doc="d2"' in markup
+    assert 'title="Show in the article">[2]</a></li><li>Alpha sentence.' in markup
+    cards = [attrs for tag, attrs in parse(markup).tags if tag == "div" and attrs.get("class") == "card"]
+    assert [(c["data-doc"], c["data-rank"]) for c in cards] == [("d1", "1"), ("d2", "2")]
+    assert "searched as" not in markup
+
+
+def test_answer_sentences_are_bold_inside_their_card():
+    assert h.emphasise("One. <Two>. Three.", ["<Two>.", "Missing."]) == \
+        'One. <b class="answer-hit">&lt;Two&gt;.</b> Three.'
+    assert h.emphasise("A. B.", ["A. B.", "B."]) == '<b class="answer-hit">A. B.</b>'
+
+
+def test_search_query_is_shown_when_it_differs_from_the_question():
+    answer = Answer("Why did he cancel it?", False, (passage(1),), (), "sadr cancel Why did he cancel it?")
+    assert '<div class="searched-as">(searched as: sadr cancel Why did he cancel it?)</div>' in h.render_answer(answer)
+
+
+def test_relevance_is_a_rank_a_labelled_cosine_similarity_and_key_words_never_a_percentage():
+    assert h.evidence_html(passage(1, dense=0.6234, terms=("sadr", "itikaf"))) == (
+        '<span class="badge best">best match</span> · <span class="similarity" title="'
+        + h.escape(h.SIMILARITY_HELP) + '">cosine similarity 0.62</span> · '
+        '<span class="terms">key words: sadr, itikaf</span>')
+    assert h.evidence_html(passage(3, dense=None, terms=())) == '<span class="badge">match 3</span>'
+    assert "closest match" in h.evidence_html(passage(1), abstained=True)
+    assert "%" not in h.render_answer(Answer("q", False, (passage(1), passage(2)), (), "q"))
+
+
+def test_abstention_says_so_plainly_with_the_reason_and_folded_passages():
+    reason = "no passage matches well enough: best similarity 0.23 + key-word coverage 0.00 = 0.23, below 1.00"
+    answer = Answer("What is the capital of Australia?", True, (passage(1), passage(2)), (), "", reason)
+    markup = h.render_answer(answer)
+    assert markup.startswith('<div class="abstained"><strong>The articles do not answer this question.</strong>'
+                             f'<div class="reason">Reason: {reason}.</div></div>'
+                             '<details class="closest"><summary>Closest passages (2), for you to judge</summary>')
+    assert "<details class=\"closest\" open" not in markup and "answer-sentences" not in markup
+    assert markup.count('class="card"') == 2 and "closest match" in markup
+    assert h.render_answer(Answer("q", True, (), (), "", "the index is empty")) == (
+        '<div class="abstained"><strong>The articles do not answer this question.</strong>'
+        '<div class="reason">Reason: the index is empty.</div></div>')
+
+
+def test_turns_show_searching_then_the_answer_or_a_message():
+    pending = h.render_turn(h.ChatTurn("q?"), 0)
+    assert pending == ('<div class="turn" data-turn="0"><div class="question">q?</div><div class="reply">'
+                       '<div class="searching">Searching the articles…</div></div></div>')
+    message = h.render_turn(h.ChatTurn("q?", message=h.NO_INDEX_MESSAGE), 1)
+    assert "<code>rag ingest PATH</code>" in message and 'class="notice"' in message
+    assert "appear here" in h.render_conversation(())
+
+
+def test_index_status_tells_an_empty_index_how_to_add_articles():
+    assert "empty-index" in h.render_index_status(0) and "<code>rag ingest PATH</code>" in h.render_index_status(0)
+    assert "your 1 article." in h.render_index_status(1)
+    assert "your 5 articles." in h.render_index_status(5)
+
+
+# chat history ----------------------------------------------------------------------------------
+
+
+def test_history_is_the_earlier_questions_oldest_first():
+    chat = h.add_question((), "why did Sadr cancel his itikaf?")
+    assert chat == (h.ChatTurn("why did Sadr cancel his itikaf?"),) and chat[-1].pending
+    assert h.earlier_questions(chat) == []
+    answer = Answer("why did Sadr cancel his itikaf?", False, ())
+    chat = h.settle_last(chat, answer=answer)
+    assert chat[-1].answer is answer and not chat[-1].pending
+    chat = h.add_question(chat, "  Why did he cancel it?  ")
+    chat = h.add_question(h.settle_last(chat, message="oops"), "And then?")
+    assert h.earlier_questions(chat) == ["why did Sadr cancel his itikaf?", "Why did he cancel it?"]
+    assert h.add_question(chat, "   ") == chat
+    assert h.settle_last((), message="x") == ()
+
+
+# the article panel -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("start,end", [(12, 30), (0, 5), (len(ARTICLE) - 9, len(ARTICLE))])
+def test_highlight_wraps_exactly_the_cited_characters(start, end):
+    document = Document("doc-1", ARTICLE, "T", "S", "/x/a.txt", url="https://example.org/a")
+    markup = h.render_article(document, h.CitationRequest("doc-1", start, end, 2))
+    body = markup.split('<div class="article-text">', 1)[1].rsplit("</div></div>", 1)[0]
+    before, rest = body.split('<mark class="cited">')
+    inside, after = rest.split("</mark>")
+    assert (html.unescape(before), html.unescape(inside), html.unescape(after)) == (
+        ARTICLE[:start], ARTICLE[start:end], ARTICLE[end:])
+    assert f'data-cited="doc-1|{start}|{end}"' in markup
+    # the article starts the file (offset 0, line 1), so article and file characters agree
+    first_line, last_line = 1 + ARTICLE.count("\n", 0, start), 1 + ARTICLE.count("\n", 0, end)
+    lines = f"line {first_line}" if first_line == last_line else f"lines {first_line}–{last_line}"
+    assert f"passage [2], {lines} (characters" in markup
+    assert f"(characters {start}–{end}) of a.txt" in markup
+    extracted = h.render_article(replace(document, offset=None, line=None), h.CitationRequest("doc-1", start, end, 2))
+    assert f"passage [2], characters {start}–{end} of the article" in extracted
+
+
+def test_highlight_of_the_hostile_passage_stays_inert():
+    start = ARTICLE.index("<script>")
+    end = start + len(HOSTILE)
+    markup = h.render_article(Document("d", ARTICLE, "T", "", "/a.txt"), h.CitationRequest("d", start, end))
+    assert_inert(markup)
+    assert f'<mark class="cited">{h.escape(HOSTILE)}</mark>' in markup
+
+
+def test_article_panel_links_only_web_urls_and_handles_stale_citations():
+    doc = Document("d", "short text", "T", "S", "/a.txt", url="https://example.org/a?b=1&c=2")
+    assert ('<a href="https://example.org/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer nofollow">'
+            in h.render_article(doc, h.CitationRequest("d", 0, 5)))
+    stale = h.render_article(doc, h.CitationRequest("d", 3, 99))
+    assert "<mark" not in stale and "no longer at this place" in stale
+    assert "no longer in the index (gone)" in h.render_article(None, h.CitationRequest("gone", 0, 1))
+
+
+def test_citation_requests_from_the_browser_are_checked():
+    assert h.parse_citation_request({"doc_id": "d", "start": 3, "end": 9, "rank": 2}) == h.CitationRequest("d", 3, 9, 2)
+    assert h.parse_citation_request({"doc_id": "d", "start": "3", "end": "9"}) == h.CitationRequest("d", 3, 9, 0)
+    for bad in (None, [], {"doc_id": ""}, {"doc_id": 5, "start": 0, "end": 1}, {"doc_id": "d", "start": "x", "end": 1},
+                {"doc_id": "d", "start": 5, "end": 4}, {"doc_id": "d", "start": -1, "end": 4}):
+        assert h.parse_citation_request(bad) is None, bad
+
+
+# the article list and uploads ------------------------------------------------------------------
+
+
+def test_article_list_has_title_source_count_and_a_remove_button_each():
+    markup = h.render_article_list([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
+                                    DocumentInfo("b-2", "", "", "/x/two.md", 1)])
+    assert '<div class="summary">2 articles, 28 passages</div>' in markup
+    assert ('<tr data-doc="a-1"><td class="title">First</td><td>Raseef22</td><td class="num">27</td>'
+            '<td class="file" title="/x/one.txt">one.txt</td><td><button class="remove" data-remove="a-1" '
+            'data-title="First">Remove</button></td></tr>') in markup
+    assert '<td class="title">b-2</td><td>-</td>' in markup
+    assert "No articles are indexed yet" in h.render_article_list([])
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("arctic-honey.txt", "arctic-honey.txt"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("C:\\Users\\me\\My Article (1).md", "My_Article_1.md"),
+    (".hidden.txt", "hidden.txt"),
+    ("<script>alert(1)</script>.html", "script.html"),  # "/" is a folder separator: the last part counts
+    ("Q&A: Iraq (part 2).htm", "Q_A_Iraq_part_2.htm"),
+    ("Ünïcödé news.JSONL", "Ünïcödé_news.JSONL"),
+    ("", "article"),
+    ("...", "article"),
+    ("noext", "noext"),
+    ("x" * 300 + ".txt", "x" * 100 + ".txt"),
+])
+def test_upload_names_are_sanitised(name, expected):
+    assert h.sanitise_filename(name) == expected
+
+
+def test_uploads_are_copied_reused_when_identical_and_suffixed_when_different(tmp_path):
+    folder, incoming = tmp_path / "uploads", tmp_path / "incoming"
+    incoming.mkdir()
+    first, second, third = (incoming / n for n in ("a", "b", "c"))
+    first.write_text("one")
+    second.write_text("two")
+    third.write_text("three")
+    stored = h.store_upload(first, folder, "news.txt")
+    assert stored == h.StoredUpload("news.txt", folder / "news.txt", True)
+    assert h.store_upload(first, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news.txt", False)
+    assert h.store_upload(second, folder, "news.txt").path == folder / "news-2.txt"
+    assert h.store_upload(third, folder, "news.txt").path == folder / "news-3.txt"
+    assert h.store_upload(second, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news-2.txt", False)
+    assert sorted(p.name for p in folder.iterdir()) == ["news-2.txt", "news-3.txt", "news.txt"]
+    assert (folder / "news-3.txt").read_text() == "three"
+
+
+def test_supported_uploads_match_the_readers():
+    assert [n for n in ("a.txt", "b.MD", "c.html", "d.htm", "e.jsonl", "f.pdf", "g") if h.is_supported_upload(n)] == [
+        "a.txt", "b.MD", "c.html", "d.htm", "e.jsonl"]
+
+
+def test_ingest_report_uses_the_uploaded_names(tmp_path):
+    copy = tmp_path / "news-2.txt"
+    bad = tmp_path / "bad.jsonl"
+    report = IngestReport(files_added=(str(copy),), failures=(FileFailure(str(bad), "line 1: <not json>"),),
+                          documents_added=2, chunks_added=7, warnings=("chunk too long in news-2.txt",))
+    stored = [h.StoredUpload("news.txt", copy, True), h.StoredUpload("bad.jsonl", bad, True)]
+    assert h.render_ingest_report(report, stored, ["slides.pdf"]) == (
+        '<ul class="ingest-report"><li class="ok">added: news.txt</li>'
+        '<li class="ok">2 article(s), 7 passage(s) now searchable</li>'
+        '<li class="error">failed: bad.jsonl: line 1: &lt;not json&gt;</li>'
+        '<li class="warning">warning: chunk too long in news-2.txt</li>'
+        '<li class="error">not uploaded: slides.pdf: unsupported file type (use .txt, .md, .markdown, '
+        '.html, .htm, .jsonl)</li></ul>')
+    assert h.render_ingest_report(None, []) == ""
+
+
+# the wiring in ui/app.py over a real Engine with the fake embedder ------------------------------
+
+
+HONEY = ("---\ntitle: Arctic honey\nsource: Polar Gazette\n---\n"
+         "Beekeepers in Tromsø harvested honey. Ingrid Solberg leads them.\n")
+
+
+@pytest.fixture
+def backend(fake_engine):
+    from ui.app import ChatBackend
+
+    return ChatBackend(fake_engine)
+
+
+def test_an_empty_index_gives_messages_not_tracebacks(backend):
+    chat, conversation, *_ = backend.answer_question(h.add_question((), "anything?"))
+    assert chat[-1].message == h.NO_INDEX_MESSAGE and "<code>rag ingest PATH</code>" in conversation
+    status, articles = backend.index_views()
+    assert "empty-index" in status and "No articles are indexed yet" in articles
+    assert backend.open_article({"doc_id": "x", "start": 0, "end": 1}).count("no longer in the index") == 1
+
+
+def test_upload_copies_ingests_reports_and_remove_deletes_the_copy(backend, tmp_path):
+    incoming = tmp_path / "gradio-temp" / "arctic honey.txt"
+    incoming.parent.mkdir()
+    incoming.write_text(HONEY, encoding="utf-8")
+    (tmp_path / "gradio-temp" / "slides.pdf").write_bytes(b"%PDF")
+    progress = []
+    status, index_status, articles = backend.ingest_uploads(
+        [str(incoming), str(tmp_path / "gradio-temp" / "slides.pdf")],
+        lambda value, desc=None, unit=None: progress.append((value, desc, unit)))
+    copy = backend.uploads_dir / "arctic_honey.txt"
+    assert copy.read_text(encoding="utf-8") == HONEY
+    assert "added: arctic honey.txt" in status and "not uploaded: slides.pdf" in status
+    assert "your 1 article." in index_status and "Polar Gazette" in articles
+    assert ((1, 1), "Reading files", "files") in progress and ((1, 1), "Saving the index", "steps") in progress
+
+    chat, conversation, *_ = backend.answer_question(h.add_question((), "Who leads the beekeepers in Tromsø?"))
+    assert chat[-1].answer.passages[0].citation.source == "Polar Gazette"
+    doc_id = chat[-1].answer.passages[0].citation.doc_id
+
+    status, index_status, articles = backend.remove_article({"doc_id": doc_id})
+    assert "Removed “Arctic honey”." in status and "empty-index" in index_status
+    assert not copy.exists()
+    assert "not in the index any more" in backend.remove_article({"doc_id": doc_id})[0]
+
+
+def test_a_file_that_fails_to_read_is_reported_and_not_kept(backend, tmp_path):
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n")
+    status, *_ = backend.ingest_uploads([str(broken)])
+    assert "failed: broken.jsonl" in status
+    assert not (backend.uploads_dir / "broken.jsonl").exists()
+
+
+def test_follow_ups_are_asked_with_the_earlier_questions(tmp_path):
+    from ui.app import ChatBackend
+
+    class RecordingEngine:
+        index_dir = tmp_path
+        calls: list = []
+
+        def ask(self, question, k=None, history=(), mode=None):
+            self.calls.append((question, list(history)))
+            return Answer(question, True, (), (), question, "nothing here")
+
+    engine = RecordingEngine()
+    backend = ChatBackend(engine)
+    chat = ()
+    for question in ("why did Sadr cancel his itikaf?", "Why did he cancel it?"):
+        chat, *_ = backend.answer_question(h.add_question(chat, question))
+    assert engine.calls == [("why did Sadr cancel his itikaf?", []),
+                            ("Why did he cancel it?", ["why did Sadr cancel his itikaf?"])]
+    chat, *_ = backend.new_chat()
+    assert chat == ()
+
+
+def test_the_api_function_returns_the_answer_json(backend, sample_copy):
+    backend.engine.ingest([sample_copy])
+    assert backend.ask_api("Sadr cancelled his itikaf") == backend.engine.ask("Sadr cancelled his itikaf").to_json()
+    assert len(backend.ask_api("Sadr cancelled his itikaf", None, 2)["passages"]) == 2
+
+
+def test_build_app_names_only_the_ask_endpoint(fake_engine):
+    from ui.app import build_app
+
+    app = build_app(fake_engine)
+    public = {fn.api_name for fn in app.fns.values() if fn.api_visibility == "public"}
+    assert public == {"ask"}

@@ -1,0 +1,1 @@
+"""The browser chat UI over rag.engine.Engine: `rag serve` or `python -m ui`."""

@@ -1,0 +1,271 @@
+"""The chat UI: layout and wiring over Engine. What the page shows is made in ui/handlers.py.
+
+No `from __future__ import annotations` here: gr.api reads the API function's type hints at
+runtime to describe the endpoint.
+"""
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.index.manifest import IndexMissingError, IndexProblem
+from rag.offline import enforce_offline
+from ui import handlers
+from ui.theme import ARTICLE_LIST_JS, ARTICLE_PANEL_JS, CONVERSATION_JS, CSS, offline_theme
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from rag.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ENGINE_QUEUE = "engine"  # one engine call at a time: ask, open article, ingest, remove, API
+STAGE_LABELS = {"reading": ("Reading files", "files"), "embedding": ("Embedding passages", "passages"),
+                "saving": ("Saving the index", "steps")}
+MAX_UPLOAD = "50mb"  # the readers refuse bigger files anyway
+
+
+class ChatBackend:
+    """The engine calls behind the page, each turning errors into a message the page shows."""
+
+    def __init__(self, engine: "Engine") -> None:
+        self.engine = engine
+        self.uploads_dir = Path(engine.index_dir).expanduser().resolve() / "uploads"
+        self._lock = threading.Lock()  # the warm-up thread must not race the first question
+        self._warm_up_started = threading.Event()
+
+    def article_count(self) -> int:
+        try:
+            return int(self.engine.stats().get("documents", 0))
+        except IndexProblem:
+            return 0
+
+    def documents(self) -> list:
+        try:
+            return self.engine.documents()
+        except IndexProblem:
+            return []
+
+    def start_warm_up(self) -> None:
+        """Load the model and index in a background thread, once: called when the first page
+        has loaded, so the page itself does not compete with it for the CPU."""
+        if not self._warm_up_started.is_set():
+            self._warm_up_started.set()
+            threading.Thread(target=self.warm_up, name="warm-up", daemon=True).start()
+
+    def warm_up(self) -> None:
+        """Load the model and the index before the first question."""
+        try:
+            with self._lock:
+                try:
+                    self.engine.ask("warm up")
+                except IndexMissingError:
+                    self.engine.embedder.embed(["warm up"])
+        except Exception:  # a broken index is reported when someone asks
+            log.debug("warm-up failed", exc_info=True)
+
+    # event handlers ----------------------------------------------------------------------------
+
+    def submit_question(self, question: str, chat: handlers.Chat) -> tuple:
+        """Show the question at once and lock the input until its answer is in."""
+        import gradio as gr
+
+        updated = handlers.add_question(chat, question or "")
+        if updated == tuple(chat):  # nothing typed
+            return gr.update(), chat, gr.update(), gr.update()
+        return (gr.update(value="", interactive=False), updated,
+                handlers.render_conversation(updated), gr.update(interactive=False))
+
+    def answer_question(self, chat: handlers.Chat) -> tuple:
+        """Ask the engine the pending question with the earlier ones as history."""
+        import gradio as gr
+
+        unlock = (gr.update(interactive=True), gr.update(interactive=True))
+        if not chat or not chat[-1].pending:
+            return (chat, gr.update()) + unlock
+        try:
+            with self._lock:
+                answer = self.engine.ask(chat[-1].question, history=handlers.earlier_questions(chat))
+            chat = handlers.settle_last(chat, answer=answer)
+        except IndexMissingError:
+            chat = handlers.settle_last(chat, message=handlers.NO_INDEX_MESSAGE)
+        except (IndexProblem, ValueError) as exc:
+            chat = handlers.settle_last(chat, message=str(exc))
+        except Exception as exc:
+            log.exception("answering %r failed", chat[-1].question)
+            chat = handlers.settle_last(chat, message=f"Something went wrong while answering: {exc}")
+        return (chat, handlers.render_conversation(chat)) + unlock
+
+    def new_chat(self) -> tuple:
+        return (), handlers.render_conversation(()), handlers.render_article_placeholder()
+
+    def open_article(self, event_data: Any) -> str:
+        """The cited article with the passage highlighted (`event_data` comes from the click)."""
+        request = handlers.parse_citation_request(event_data)
+        if request is None:
+            return handlers.render_article_placeholder()
+        try:
+            document = self.engine.document(request.doc_id)
+        except IndexProblem:
+            document = None
+        return handlers.render_article(document, request)
+
+    def ingest_uploads(self, files: list[str] | None, progress: Any = None) -> tuple:
+        """Copy the uploaded files to the uploads folder, ingest them, report file by file."""
+        files = [Path(f) for f in files or []]
+        rejected = [f.name for f in files if not handlers.is_supported_upload(f.name)]
+        report, stored = None, []
+        try:
+            stored = [handlers.store_upload(f, self.uploads_dir, f.name)
+                      for f in files if handlers.is_supported_upload(f.name)]
+            if stored:
+                def on_progress(stage: str, done: int, total: int) -> None:
+                    label, unit = STAGE_LABELS.get(stage, (stage, "steps"))
+                    if progress is not None and total:
+                        progress((done, total), desc=label, unit=unit)
+
+                with self._lock:
+                    report = self.engine.ingest([s.path for s in stored], progress=on_progress)
+                failed = {str(Path(f.path).resolve()) for f in report.failures}
+                for upload in stored:  # a copy that could not be read is not kept
+                    if upload.created and str(upload.path.resolve()) in failed:
+                        upload.path.unlink(missing_ok=True)
+            status = handlers.render_ingest_report(report, stored, rejected)
+        except Exception as exc:
+            log.exception("ingesting uploads failed")
+            status = handlers.render_notice(f"Upload failed: {exc}", "error")
+        return (status,) + self.index_views()
+
+    def remove_article(self, event_data: Any) -> tuple:
+        """Remove one article; an uploaded file left without articles is deleted too."""
+        doc_id = event_data.get("doc_id") if isinstance(event_data, dict) else None
+        infos = {i.doc_id: i for i in self.documents()}
+        if not isinstance(doc_id, str) or doc_id not in infos:
+            status = handlers.render_notice("That article is not in the index any more.", "error")
+        else:
+            try:
+                self.engine.remove([doc_id])
+                self._delete_orphan_upload(Path(infos[doc_id].path))
+                status = handlers.render_notice(f"Removed “{infos[doc_id].title or doc_id}”.", "ok")
+            except Exception as exc:
+                log.exception("removing %s failed", doc_id)
+                status = handlers.render_notice(f"Could not remove {doc_id}: {exc}", "error")
+        return (status,) + self.index_views()
+
+    def _delete_orphan_upload(self, path: Path) -> None:
+        if path.parent == self.uploads_dir and all(Path(i.path) != path for i in self.documents()):
+            path.unlink(missing_ok=True)
+
+    def page_load(self) -> tuple[str, str]:
+        self.start_warm_up()
+        return self.index_views()
+
+    def index_views(self) -> tuple[str, str]:
+        """The line above the chat and the article list, as the index is now."""
+        return (handlers.render_index_status(self.article_count()),
+                handlers.render_article_list(self.documents()))
+
+    def ask_api(self, question: str, history: list[str] | None = None, k: int | None = None,
+                mode: str | None = None) -> dict:
+        """Answer a question with cited passages: the same JSON object as `rag ask --json`.
+        With gradio_client, use Client(url, download_files=False): each citation has a `path`,
+        which the client would otherwise take for a file to download.
+
+        Args:
+            question: the question.
+            history: the earlier questions of the same conversation, oldest first (for follow-ups).
+            k: how many passages to return (default: the configured retrieval.k).
+            mode: dense, keyword or hybrid (default: the configured retrieval.mode).
+        Returns:
+            {"question", "abstained", "passages", "answer", "search_query", "reason", ...}
+        """
+        import gradio as gr
+
+        try:
+            with self._lock:
+                return self.engine.ask(question, k=k or None, history=history or [], mode=mode or None).to_json()
+        except IndexMissingError as exc:
+            raise gr.Error(handlers.NO_INDEX_MESSAGE) from exc
+        except (IndexProblem, ValueError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+
+def build_app(engine: "Engine") -> "gr.Blocks":
+    """The page: chat and article panel in one tab, upload and the article list in another."""
+    enforce_offline()  # before gradio is imported: no analytics
+    import gradio as gr
+
+    backend = ChatBackend(engine)
+    private = {"api_visibility": "private"}
+    queued = {"concurrency_id": ENGINE_QUEUE, "concurrency_limit": 1, **private}
+    # Gradio's own copies of uploads are dropped after an hour: the uploads folder keeps ours.
+    with gr.Blocks(title="Ask your news articles", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        chat = gr.State(())
+        gr.HTML('<h1>Ask your news articles</h1><p>Answers are passages copied from your articles, '
+                "each cited. Everything runs on this computer.</p>", elem_id="page-header", js_on_load=None)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=420):
+                        index_status = gr.HTML(handlers.render_index_status(backend.article_count()),
+                                               elem_id="index-status", js_on_load=None)
+                        conversation = gr.HTML(handlers.render_conversation(()), elem_id="conversation",
+                                               js_on_load=CONVERSATION_JS)
+                        with gr.Row():
+                            question = gr.Textbox(show_label=False, placeholder="Ask a question about your articles…",
+                                                  elem_id="question", scale=8, autofocus=True, max_lines=4)
+                            ask = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="ask")
+                            new_chat = gr.Button("New chat", scale=0, min_width=120, elem_id="new-chat")
+                    with gr.Column(scale=2, min_width=360):
+                        article = gr.HTML(handlers.render_article_placeholder(), elem_id="article-panel",
+                                          js_on_load=ARTICLE_PANEL_JS)
+            with gr.Tab("Articles", id="articles"):
+                with gr.Row(equal_height=True):
+                    upload = gr.UploadButton("Upload articles", file_count="multiple", variant="primary",
+                                             file_types=list(handlers.SUPPORTED_SUFFIXES), elem_id="upload",
+                                             scale=0, min_width=200)
+                    gr.HTML(handlers.render_upload_help(backend.uploads_dir), js_on_load=None)
+                status = gr.HTML("", elem_id="articles-status", js_on_load=None)
+                article_list = gr.HTML("", elem_id="article-list", js_on_load=ARTICLE_LIST_JS)
+
+        for trigger in (question.submit, ask.click):
+            trigger(backend.submit_question, [question, chat], [question, chat, conversation, ask],
+                    queue=False, **private
+                    ).then(backend.answer_question, [chat], [chat, conversation, question, ask],
+                           show_progress="hidden", **queued)
+        new_chat.click(backend.new_chat, None, [chat, conversation, article], queue=False, **private)
+        # Gradio finds gr.EventData and gr.Progress parameters by their annotation and default,
+        # so these thin wrappers carry them.
+        def open_article(event: gr.EventData) -> str:
+            return backend.open_article(getattr(event, "_data", None))
+
+        def ingest_uploads(files: list[str] | None, progress=gr.Progress()) -> tuple:
+            return backend.ingest_uploads(files, progress)
+
+        def remove_article(event: gr.EventData) -> tuple:
+            return backend.remove_article(getattr(event, "_data", None))
+
+        conversation.cite(open_article, None, article, show_progress="minimal", **queued)
+        index_views = [index_status, article_list]
+        upload.upload(ingest_uploads, [upload], [status, *index_views], show_progress_on=status, **queued)
+        article_list.remove(remove_article, None, [status, *index_views], **queued)
+        app.load(backend.page_load, None, index_views, **queued)
+        gr.api(backend.ask_api, api_name="ask", concurrency_id=ENGINE_QUEUE, concurrency_limit=1)
+    app.backend = backend  # for launch() and tests
+    return app
+
+
+def launch_options() -> dict[str, Any]:
+    """launch() settings that keep the page offline and private."""
+    return {"theme": offline_theme(), "css": CSS, "share": False, "footer_links": ["api"],
+            "run_history": False, "enable_monitoring": False, "mcp_server": False, "ssr_mode": False,
+            "pwa": False, "max_file_size": MAX_UPLOAD, "show_error": True}
+
+
+def launch(engine: "Engine", host: str, port: int) -> None:
+    """Serve the chat UI on host:port until interrupted (blocking)."""
+    app = build_app(engine)
+    app.queue(default_concurrency_limit=1)
+    app.launch(server_name=host, server_port=port, **launch_options())

@@ -1,0 +1,354 @@
+"""The chat UI's logic as pure functions: escaped HTML for answers, passage cards, the article
+panel and the list of articles; chat-history and upload bookkeeping. No Gradio here.
+
+Every piece of article text is untrusted and goes through `html.escape`: the browser sees it
+as text, never as markup, links or images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+from rag.ingest.readers import SUPPORTED_SUFFIXES
+from rag.types import Answer, Citation, Document, DocumentInfo, FilePosition, IngestReport, Passage
+
+NO_INDEX_MESSAGE = ("No articles are indexed yet. Upload articles in the Articles tab, or run "
+                    "`rag ingest PATH` in a terminal, then ask again.")
+SIMILARITY_HELP = ("Cosine similarity between the question and the passage (from -1 to 1; "
+                   "around 0.5 and above is close). Not a probability.")
+
+
+def escape(text: Any) -> str:
+    """Text made inert for HTML: <, >, &, and both quote characters escaped."""
+    return html.escape(str(text), quote=True)
+
+
+# chat bookkeeping ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """One question of a chat and what came of it: an Answer, a message instead, or nothing yet."""
+
+    question: str
+    answer: Answer | None = None
+    message: str = ""  # shown instead of an answer: no index yet, or an error
+
+    @property
+    def pending(self) -> bool:
+        return self.answer is None and not self.message
+
+
+Chat = tuple[ChatTurn, ...]
+
+
+def add_question(chat: Sequence[ChatTurn], question: str) -> Chat:
+    """The chat with `question` appended as a pending turn (unchanged if the question is blank)."""
+    question = question.strip()
+    return tuple(chat) + (ChatTurn(question),) if question else tuple(chat)
+
+
+def earlier_questions(chat: Sequence[ChatTurn]) -> list[str]:
+    """The questions asked before the last turn, oldest first: the `history` for Engine.ask."""
+    return [turn.question for turn in chat[:-1]]
+
+
+def settle_last(chat: Sequence[ChatTurn], answer: Answer | None = None, message: str = "") -> Chat:
+    """The chat with its last turn given its answer, or a message shown in its place."""
+    if not chat:
+        return ()
+    return tuple(chat[:-1]) + (replace(chat[-1], answer=answer, message=message),)
+
+
+# the conversation ------------------------------------------------------------------------------
+
+
+def render_conversation(chat: Sequence[ChatTurn]) -> str:
+    """The whole chat as HTML, oldest question first."""
+    body = "".join(render_turn(turn, i) for i, turn in enumerate(chat)) or (
+        '<div class="chat-placeholder">Your questions and their cited answers appear here.</div>')
+    return f'<div class="conversation">{body}</div>'
+
+
+def render_index_status(article_count: int) -> str:
+    """The line above the chat: how many articles can answer, or how to add some."""
+    if article_count <= 0:
+        return f'<div class="index-status empty-index">{_inline_code(NO_INDEX_MESSAGE)}</div>'
+    noun = "article" if article_count == 1 else "articles"
+    return (f'<div class="index-status">Ask a question about your {article_count} {noun}. Answers '
+            "are copied from the articles with numbered citations: click one to read it in its "
+            "article.</div>")
+
+
+def render_turn(turn: ChatTurn, index: int) -> str:
+    """A question bubble and, under it, its answer (or message, or a searching notice)."""
+    question = f'<div class="question">{escape(turn.question)}</div>'
+    if turn.answer is not None:
+        reply = render_answer(turn.answer, index)
+    elif turn.message:
+        reply = f'<div class="notice">{_inline_code(turn.message)}</div>'
+    else:
+        reply = '<div class="searching">Searching the articles…</div>'
+    return f'<div class="turn" data-turn="{index}">{question}<div class="reply">{reply}</div></div>'
+
+
+def render_answer(answer: Answer, turn: int = 0) -> str:
+    """The extractive answer with [n] markers and a card per passage, or a plain abstention
+    with the reason and the closest passages folded away."""
+    parts = []
+    if answer.search_query and answer.search_query != answer.question:
+        parts.append(f'<div class="searched-as">(searched as: {escape(answer.search_query)})</div>')
+    sentences = [s.sentence for s in answer.answer]
+    cards = "".join(render_card(p, turn, answer.abstained, sentences) for p in answer.passages)
+    if answer.abstained:
+        reason = f'<div class="reason">Reason: {escape(answer.reason.rstrip("."))}.</div>' if answer.reason else ""
+        parts.append('<div class="abstained"><strong>The articles do not answer this question.'
+                     f"</strong>{reason}</div>")
+        if answer.passages:
+            parts.append(f'<details class="closest"><summary>Closest passages ({len(answer.passages)}), '
+                         f'for you to judge</summary><div class="cards">{cards}</div></details>')
+        return "".join(parts)
+    by_rank = {p.rank: p for p in answer.passages}
+    items = []
+    for sentence in answer.answer:
+        passage = by_rank.get(sentence.passage_rank)
+        marker = (f'<a href="#" class="marker" {cite_attributes(passage.citation, passage.rank, turn)}'
+                  f' title="Show in the article">[{passage.rank}]</a>') if passage else ""
+        items.append(f"<li>{escape(sentence.sentence)} {marker}</li>")
+    if items:
+        parts.append(f'<ul class="answer-sentences">{"".join(items)}</ul>')
+    parts.append(f'<div class="sources-label">Sources</div><div class="cards">{cards}</div>')
+    return "".join(parts)
+
+
+def cite_attributes(citation: Citation, rank: int, turn: int) -> str:
+    """The data-* attributes a click on a marker or card sends to open the article."""
+    return (f'data-doc="{escape(citation.doc_id)}" data-start="{int(citation.start)}" '
+            f'data-end="{int(citation.end)}" data-rank="{int(rank)}" data-turn="{int(turn)}"')
+
+
+def render_card(passage: Passage, turn: int, abstained: bool = False,
+                answer_sentences: Sequence[str] = ()) -> str:
+    """A passage card: number, title, source, where it is in its file, the passage text (answer
+    sentences in bold) and its evidence."""
+    c = passage.citation
+    meta = " · ".join(escape(part) for part in (c.source or Path(c.path).name, c.date) if part)
+    return (f'<div class="card" role="button" tabindex="0" title="Show in the article" '
+            f'{cite_attributes(c, passage.rank, turn)}>'
+            f'<div class="card-head"><span class="card-number">[{passage.rank}]</span> '
+            f'<span class="card-title">{escape(c.title or Path(c.path).name)}</span></div>'
+            f'<div class="card-source">{meta}</div>'
+            f'<div class="card-where">{escape(c.location())}</div>'
+            f'<div class="card-text">{emphasise(passage.text, answer_sentences)}</div>'
+            f'<div class="evidence">{evidence_html(passage, abstained)}</div></div>')
+
+
+def emphasise(text: str, sentences: Sequence[str]) -> str:
+    """Escaped `text` with the first occurrence of each of `sentences` in <b class="answer-hit">."""
+    spans = sorted((i, i + len(s)) for s in sentences if s and (i := text.find(s)) >= 0)
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:  # overlaps the previous one: already bold
+            continue
+        out.append(f'{escape(text[at:start])}<b class="answer-hit">{escape(text[start:end])}</b>')
+        at = end
+    return "".join(out) + escape(text[at:])
+
+
+def evidence_html(passage: Passage, abstained: bool = False) -> str:
+    """Honest relevance: the rank, the cosine similarity labelled as such, the matched key words."""
+    if passage.rank == 1:
+        label = "closest match" if abstained else "best match"
+        parts = [f'<span class="badge best">{label}</span>']
+    else:
+        parts = [f'<span class="badge">match {passage.rank}</span>']
+    if passage.dense_score is not None:
+        parts.append(f'<span class="similarity" title="{escape(SIMILARITY_HELP)}">cosine similarity '
+                     f"{passage.dense_score:.2f}</span>")
+    if passage.matched_terms:
+        parts.append(f'<span class="terms">key words: {escape(", ".join(passage.matched_terms))}</span>')
+    return " · ".join(parts)
+
+
+def _inline_code(text: str) -> str:
+    """Escaped text with `backticked` parts shown as code."""
+    pieces = escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces))
+
+
+# the article panel -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CitationRequest:
+    """What a click on a citation asks for: an article and the span to highlight."""
+
+    doc_id: str
+    start: int
+    end: int
+    rank: int = 0
+
+
+def parse_citation_request(data: Any) -> CitationRequest | None:
+    """The click's event data checked (it comes from the browser): None unless well-formed."""
+    if not isinstance(data, dict) or not isinstance(data.get("doc_id"), str) or not data["doc_id"]:
+        return None
+    try:
+        start, end, rank = int(data.get("start")), int(data.get("end")), int(data.get("rank") or 0)
+    except (TypeError, ValueError):
+        return None
+    return CitationRequest(data["doc_id"], start, end, rank) if 0 <= start <= end else None
+
+
+def render_article_placeholder() -> str:
+    return ('<div class="article-panel placeholder">Click a citation — a <b>[number]</b> or a '
+            "passage card — to read the whole article here, with the passage highlighted.</div>")
+
+
+def render_article(document: Document | None, request: CitationRequest) -> str:
+    """The full article with the cited characters `[start, end)` wrapped in a <mark>."""
+    if document is None:
+        return ('<div class="article-panel placeholder">This article is no longer in the index '
+                f"({escape(request.doc_id)}).</div>")
+    text = document.text
+    start, end = request.start, request.end
+    meta = [escape(part) for part in (document.source, document.date) if part]
+    if document.url:
+        meta.append(_link(document.url))
+    if end <= len(text):
+        label = f"passage [{request.rank}], " if request.rank else ""
+        position = FilePosition.of(document, start, end)
+        place = (f"{position.describe()} of {Path(document.path).name}" if position
+                 else f"characters {start}–{end} of the article")
+        where = f'<div class="article-where">Highlighted: {label}{escape(place)}</div>'
+        body = (f"{escape(text[:start])}<mark class=\"cited\">{escape(text[start:end])}</mark>"
+                f"{escape(text[end:])}")
+    else:  # the index changed under the citation: show the article, say why nothing is marked
+        where = '<div class="article-where">The cited passage is no longer at this place in the article.</div>'
+        body = escape(text)
+    cited = escape(f"{request.doc_id}|{start}|{end}")
+    return (f'<div class="article-panel" data-cited="{cited}">'
+            f'<div class="article-head"><div class="article-title">{escape(document.title)}</div>'
+            f'<div class="article-meta">{" · ".join(meta)} · {escape(Path(document.path).name)}</div>'
+            f'{where}</div><div class="article-text">{body}</div></div>')
+
+
+def _link(url: str) -> str:
+    """A link for http(s) URLs only (anything else, e.g. javascript:, stays text)."""
+    if re.match(r"https?://", url, re.IGNORECASE):
+        return (f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+                f"{escape(url)}</a>")
+    return escape(url)
+
+
+# the list of articles --------------------------------------------------------------------------
+
+
+def render_article_list(infos: Sequence[DocumentInfo]) -> str:
+    """A table of the indexed articles (title, source, passages) with a remove button each."""
+    if not infos:
+        return f'<div class="article-list empty">{_inline_code(NO_INDEX_MESSAGE)}</div>'
+    rows = "".join(
+        f'<tr data-doc="{escape(i.doc_id)}"><td class="title">{escape(i.title or i.doc_id)}</td>'
+        f"<td>{escape(i.source or '-')}</td><td class=\"num\">{int(i.chunks)}</td>"
+        f'<td class="file" title="{escape(i.path)}">{escape(Path(i.path).name)}</td>'
+        f'<td><button class="remove" data-remove="{escape(i.doc_id)}" '
+        f'data-title="{escape(i.title or i.doc_id)}">Remove</button></td></tr>'
+        for i in infos)
+    passages = sum(i.chunks for i in infos)
+    noun = "article" if len(infos) == 1 else "articles"
+    return (f'<div class="article-list"><div class="summary">{len(infos)} {noun}, {passages} passages'
+            '</div><table><thead><tr><th>Title</th><th>Source</th><th>Passages</th><th>File</th>'
+            f"<th></th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+# uploads ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An uploaded file copied into the uploads folder (`created` is False if it was there already)."""
+
+    original_name: str
+    path: Path
+    created: bool
+
+
+def sanitise_filename(name: str) -> str:
+    """A safe file name from an uploaded one: no folders, no leading dots, only letters, digits,
+    '.', '-' and '_' (other runs become '_'), at most 120 characters, the suffix kept."""
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1]).strip()
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    clean = lambda s: re.sub(r"[^\w.-]+", "_", s, flags=re.UNICODE).strip("._")  # noqa: E731
+    stem, suffix = clean(stem)[:100] or "article", clean(suffix)[:16]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def is_supported_upload(name: str) -> bool:
+    return Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def store_upload(source: Path, folder: Path, original_name: str) -> StoredUpload:
+    """Copy an uploaded file into `folder` under its sanitised name. The same content under the
+    same name is reused; a different file with that name gets '-2', '-3', ... before the suffix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(sanitise_filename(original_name))
+    digest = _sha256(source)
+    candidate, number = folder / name, 1
+    while candidate.exists():
+        if candidate.is_file() and _sha256(candidate) == digest:
+            return StoredUpload(original_name, candidate, created=False)
+        number += 1
+        candidate = folder / f"{name.stem}-{number}{name.suffix}"
+    shutil.copyfile(source, candidate)
+    return StoredUpload(original_name, candidate, created=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def render_upload_help(uploads_dir: Path) -> str:
+    return (f'<div class="upload-help">{", ".join(SUPPORTED_SUFFIXES)} files, or archive pages '
+            "(several articles in one .txt). They are copied to "
+            f"<code>{escape(uploads_dir)}</code> and searchable as soon as they are indexed.</div>")
+
+
+def render_ingest_report(report: IngestReport | None, stored: Sequence[StoredUpload],
+                         rejected: Sequence[str] = ()) -> str:
+    """What an upload did, file by file, under the names the user knows."""
+    names = {str(s.path.resolve()): s.original_name for s in stored}
+    shown = lambda path: escape(names.get(str(Path(path).resolve()), Path(path).name))  # noqa: E731
+    lines = []
+    if report is not None:
+        for label, paths in (("added", report.files_added), ("updated", report.files_updated),
+                             ("already indexed, unchanged", report.files_skipped)):
+            if paths:
+                lines.append(f'<li class="ok">{label}: {", ".join(shown(p) for p in paths)}</li>')
+        if report.documents_added:
+            lines.append(f'<li class="ok">{report.documents_added} article(s), {report.chunks_added} '
+                         "passage(s) now searchable</li>")
+        lines += [f'<li class="error">failed: {shown(f.path)}: {escape(f.error)}</li>' for f in report.failures]
+        lines += [f'<li class="warning">warning: {escape(w)}</li>' for w in report.warnings]
+    supported = ", ".join(SUPPORTED_SUFFIXES)
+    lines += [f'<li class="error">not uploaded: {escape(n)}: unsupported file type (use {supported})</li>'
+              for n in rejected]
+    return f'<ul class="ingest-report">{"".join(lines)}</ul>' if lines else ""
+
+
+def render_notice(text: str, kind: str = "info") -> str:
+    """A one-line status message (kind: info, ok, error)."""
+    return f'<div class="status {escape(kind)}">{_inline_code(text)}</div>'
