@@ -51,6 +51,12 @@ class FilePosition:
         return cls(document.offset + start, document.offset + end, line_start,
                    line_start + document.text.count("\n", start, end))
 
+    def describe(self) -> str:
+        """"lines 45–51 (characters 9000–9596)"."""
+        lines = (f"line {self.line_start}" if self.line_start == self.line_end
+                 else f"lines {self.line_start}–{self.line_end}")
+        return f"{lines} (characters {self.start}–{self.end})"
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -72,9 +78,7 @@ class Citation:
         name = self.path.rsplit("/", 1)[-1]
         if self.file is None:
             return f"{name}, {self.doc_id}, characters {self.start}–{self.end}"
-        lines = (f"line {self.file.line_start}" if self.file.line_start == self.file.line_end
-                 else f"lines {self.file.line_start}–{self.file.line_end}")
-        return f"{name}, {lines} (characters {self.file.start}–{self.file.end})"
+        return f"{name}, {self.file.describe()}"
 
 
 @dataclass(frozen=True)
