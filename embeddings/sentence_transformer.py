@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ class SentenceTransformerEmbedder:
         self._name = path.name if model_path else "all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self._model = None
+        self._loading = threading.Lock()  # a UI warms up in one thread while another may ask
 
     @property
     def name(self) -> str:
@@ -49,12 +51,15 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self):
+        """The loaded model (loaded once, on first use, whichever thread gets here first)."""
         if self._model is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
-            from sentence_transformers import SentenceTransformer
+            with self._loading:
+                if self._model is None:
+                    os.environ["HF_HUB_OFFLINE"] = "1"
+                    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                    from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+                    self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         return self._model
 
     @property

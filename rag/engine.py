@@ -24,7 +24,9 @@ class Engine:
     """Answers questions over one index folder with cited passages.
 
     The embedder loads lazily; the index is re-read when another process (or this one) has
-    written a new generation, so the CLI and a running UI can share a folder.
+    written a new generation, so the CLI and a running UI can share a folder. Questions may be
+    asked from several threads, also while another thread ingests: writers take the index
+    folder's lock, and a reader keeps the generation it started with.
     """
 
     def __init__(self, settings: Settings | None = None, index_dir: str | Path | None = None,
@@ -41,14 +43,11 @@ class Engine:
     def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None,
                rebuild: bool = False) -> IngestReport:
         """Add or update the articles in these files and folders (see rag.index.build)."""
-        with self._lock:
-            return update_index(self.index_dir, list(paths), self.settings, self.embedder,
-                                progress, rebuild)
+        return update_index(self.index_dir, list(paths), self.settings, self.embedder, progress, rebuild)
 
     def remove(self, doc_ids: Sequence[str]) -> list[str]:
         """Remove documents by id; returns those that were removed."""
-        with self._lock:
-            return remove_documents(self.index_dir, list(doc_ids), self.settings, self.embedder)
+        return remove_documents(self.index_dir, list(doc_ids), self.settings, self.embedder)
 
     # reading ---------------------------------------------------------------------------------
 
@@ -113,14 +112,22 @@ class Engine:
         """The full text and metadata of one article, for showing a citation in context."""
         return self.snapshot().store.document(doc_id)
 
+    def warm_up(self) -> None:
+        """Load the model and the index now rather than on the first question."""
+        self.embedder.embed(["warm up"])
+        if read_manifest(self.index_dir) is not None:
+            self.snapshot()
+
     def snapshot(self) -> Snapshot:
-        """The current index generation, reloaded when a newer one has been written."""
+        """The current index generation, reloaded when a newer one has been written.
+
+        A replaced generation is not closed here: a question in another thread may still be
+        reading it. Its SQLite connection closes when the last reference goes.
+        """
         with self._lock:
             manifest = read_manifest(self.index_dir)
             current = self._snapshot
             if current is None or manifest is None or manifest.generation != current.manifest.generation:
-                if current is not None:
-                    current.close()
                 self._snapshot = None
                 snapshot = load_snapshot(self.index_dir)
                 check_compatible(snapshot.manifest, build_settings(self.settings, self.embedder.name),

@@ -43,9 +43,6 @@ class Snapshot:
     dense: DenseIndex
     keyword: KeywordIndex
 
-    def close(self) -> None:
-        self.store.close()
-
 
 def load_snapshot(root: Path) -> Snapshot:
     """The current generation at `root`; IndexMissingError when there is none yet."""
