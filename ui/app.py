@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINE_QUEUE = "engine"  # one engine call at a time: ask, open article, ingest, remove, API
+# Questions (and opening articles, the API) run one at a time; so do uploads and removals, but a
+# question does not wait for an upload: the engine answers from the index it has meanwhile.
+READ_QUEUE = "read"
+WRITE_QUEUE = "write"
 STAGE_LABELS = {"reading": ("Reading files", "files"), "embedding": ("Embedding passages", "passages"),
                 "saving": ("Saving the index", "steps")}
 MAX_UPLOAD = "50mb"  # the readers refuse bigger files anyway
@@ -33,7 +36,6 @@ class ChatBackend:
     def __init__(self, engine: "Engine") -> None:
         self.engine = engine
         self.uploads_dir = Path(engine.index_dir).expanduser().resolve() / "uploads"
-        self._lock = threading.Lock()  # the warm-up thread must not race the first question
         self._warm_up_started = threading.Event()
 
     def article_count(self) -> int:
@@ -58,11 +60,7 @@ class ChatBackend:
     def warm_up(self) -> None:
         """Load the model and the index before the first question."""
         try:
-            with self._lock:
-                try:
-                    self.engine.ask("warm up")
-                except IndexMissingError:
-                    self.engine.embedder.embed(["warm up"])
+            self.engine.warm_up()
         except Exception:  # a broken index is reported when someone asks
             log.debug("warm-up failed", exc_info=True)
 
@@ -86,8 +84,7 @@ class ChatBackend:
         if not chat or not chat[-1].pending:
             return (chat, gr.update()) + unlock
         try:
-            with self._lock:
-                answer = self.engine.ask(chat[-1].question, history=handlers.earlier_questions(chat))
+            answer = self.engine.ask(chat[-1].question, history=handlers.earlier_questions(chat))
             chat = handlers.settle_last(chat, answer=answer)
         except IndexMissingError:
             chat = handlers.settle_last(chat, message=handlers.NO_INDEX_MESSAGE)
@@ -126,8 +123,7 @@ class ChatBackend:
                     if progress is not None and total:
                         progress((done, total), desc=label, unit=unit)
 
-                with self._lock:
-                    report = self.engine.ingest([s.path for s in stored], progress=on_progress)
+                report = self.engine.ingest([s.path for s in stored], progress=on_progress)
                 failed = {str(Path(f.path).resolve()) for f in report.failures}
                 for upload in stored:  # a copy that could not be read is not kept
                     if upload.created and str(upload.path.resolve()) in failed:
@@ -184,8 +180,7 @@ class ChatBackend:
         import gradio as gr
 
         try:
-            with self._lock:
-                return self.engine.ask(question, k=k or None, history=history or [], mode=mode or None).to_json()
+            return self.engine.ask(question, k=k or None, history=history or [], mode=mode or None).to_json()
         except IndexMissingError as exc:
             raise gr.Error(handlers.NO_INDEX_MESSAGE) from exc
         except (IndexProblem, ValueError) as exc:
@@ -199,7 +194,8 @@ def build_app(engine: "Engine") -> "gr.Blocks":
 
     backend = ChatBackend(engine)
     private = {"api_visibility": "private"}
-    queued = {"concurrency_id": ENGINE_QUEUE, "concurrency_limit": 1, **private}
+    reading = {"concurrency_id": READ_QUEUE, "concurrency_limit": 1, **private}
+    writing = {"concurrency_id": WRITE_QUEUE, "concurrency_limit": 1, **private}
     # Gradio's own copies of uploads are dropped after an hour: the uploads folder keeps ours.
     with gr.Blocks(title="Ask your news articles", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         chat = gr.State(())
@@ -234,7 +230,7 @@ def build_app(engine: "Engine") -> "gr.Blocks":
             trigger(backend.submit_question, [question, chat], [question, chat, conversation, ask],
                     queue=False, **private
                     ).then(backend.answer_question, [chat], [chat, conversation, question, ask],
-                           show_progress="hidden", **queued)
+                           show_progress="hidden", **reading)
         new_chat.click(backend.new_chat, None, [chat, conversation, article], queue=False, **private)
         # Gradio finds gr.EventData and gr.Progress parameters by their annotation and default,
         # so these thin wrappers carry them.
@@ -247,12 +243,12 @@ def build_app(engine: "Engine") -> "gr.Blocks":
         def remove_article(event: gr.EventData) -> tuple:
             return backend.remove_article(getattr(event, "_data", None))
 
-        conversation.cite(open_article, None, article, show_progress="minimal", **queued)
+        conversation.cite(open_article, None, article, show_progress="minimal", **reading)
         index_views = [index_status, article_list]
-        upload.upload(ingest_uploads, [upload], [status, *index_views], show_progress_on=status, **queued)
-        article_list.remove(remove_article, None, [status, *index_views], **queued)
-        app.load(backend.page_load, None, index_views, **queued)
-        gr.api(backend.ask_api, api_name="ask", concurrency_id=ENGINE_QUEUE, concurrency_limit=1)
+        upload.upload(ingest_uploads, [upload], [status, *index_views], show_progress_on=status, **writing)
+        article_list.remove(remove_article, None, [status, *index_views], **writing)
+        app.load(backend.page_load, None, index_views, **reading)
+        gr.api(backend.ask_api, api_name="ask", concurrency_id=READ_QUEUE, concurrency_limit=1)
     app.backend = backend  # for launch() and tests
     return app
 
