@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# Reinstall when the dependencies or the set of packages change (the editable install maps packages).
+STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; ls -d */__init__.py) | sha1sum | cut -c1-12)
 SAMPLE := data/sample
 
 .PHONY: install run test browser bench eval clean
