@@ -43,6 +43,7 @@ def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = N
     """Ask every question (with its history, if any) and score the passages returned."""
     mode = mode or engine.settings.retrieval.mode
     depth = max(k, 10) if any(q.relevant for q in questions) else k  # nDCG@10 needs 10
+    engine.warm_up()  # so the first question's time is not the model's loading time
     rows = []
     for q in questions:
         started = time.perf_counter()
