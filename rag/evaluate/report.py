@@ -1,4 +1,4 @@
-"""Tables for `rag eval`: plain text for the terminal, Markdown for the README."""
+"""Tables for `rag eval`: one aligned row per retrieval mode, and the questions it missed."""
 
 from __future__ import annotations
 
@@ -25,12 +25,6 @@ def format_table(results: list[EvalResult]) -> str:
     rows = [list(_COLUMNS)] + [_cells(r) for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows)
-
-
-def format_markdown_table(results: list[EvalResult]) -> str:
-    lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in results]
-    return "\n".join(lines)
 
 
 def format_result(result: EvalResult) -> str:
