@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.evaluate.runner import EvalResult
 
-_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "answer sentence@1", "recall@5 (ids)", "nDCG@10",
+_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "answer sentence@1", "recall@5 (ids)", "hit@5 (ids)", "nDCG@10",
             "abstention acc.", "false abst.", "ms/question")
 
 
@@ -16,7 +16,7 @@ def _cells(r: EvalResult) -> list[str]:
 
     return [r.mode, f"{m['answered@1']}/{r.answerable}", f"{m['answered@3']}/{r.answerable}",
             f"{m['answered@5']}/{r.answerable}", opt("mrr"), f"{m['answer_sentence@1']}/{r.answerable}",
-            opt("recall@5"), opt("ndcg@10"),
+            opt("recall@5"), opt("hit@5"), opt("ndcg@10"),
             f"{m['abstention_accuracy']:.3f}", str(m["false_abstentions"]), f"{m['ms_per_question']:.0f}"]
 
 

@@ -89,16 +89,17 @@ def compute_metrics(rows: list[QuestionResult], questions: list[Question]) -> di
 
 
 def relevance_metrics(rows: list[QuestionResult], questions: list[Question]) -> dict:
-    """recall@5, MRR and nDCG@10 over the judged `relevant` documents, computed by ranx."""
+    """recall@5, hit@5 (a relevant document in the top 5), MRR and nDCG@10 over the judged
+    `relevant` documents, computed by ranx."""
     judged = {q.id: q for q in questions if q.relevant}
     if not judged:
-        return {"recall@5": None, "mrr_relevant": None, "ndcg@10": None}
+        return {"recall@5": None, "hit@5": None, "mrr_relevant": None, "ndcg@10": None}
     from ranx import Qrels, Run
     from ranx import evaluate as ranx_evaluate
 
     qrels = Qrels({qid: {doc: 1 for doc in q.relevant} for qid, q in judged.items()})
     run = Run({r.id: ({doc: 1.0 / rank for rank, doc in enumerate(r.doc_ids, start=1)} or {"-": 0.0})
                for r in rows if r.id in judged})
-    scores = ranx_evaluate(qrels, run, ["recall@5", "mrr", "ndcg@10"], make_comparable=True)
-    return {"recall@5": round(float(scores["recall@5"]), 4), "mrr_relevant": round(float(scores["mrr"]), 4),
-            "ndcg@10": round(float(scores["ndcg@10"]), 4)}
+    scores = ranx_evaluate(qrels, run, ["recall@5", "hit_rate@5", "mrr", "ndcg@10"], make_comparable=True)
+    return {"recall@5": round(float(scores["recall@5"]), 4), "hit@5": round(float(scores["hit_rate@5"]), 4),
+            "mrr_relevant": round(float(scores["mrr"]), 4), "ndcg@10": round(float(scores["ndcg@10"]), 4)}

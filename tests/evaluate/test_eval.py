@@ -51,6 +51,7 @@ def test_relevance_metrics_match_the_textbook_formulas():
     m = relevance_metrics(rows, questions)
     ndcg_q1 = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3))
     assert m["recall@5"] == 0.5  # q1 finds both, q2 none
+    assert m["hit@5"] == 0.5
     assert m["mrr_relevant"] == 0.5
     assert m["ndcg@10"] == round(ndcg_q1 / 2, 4)
 
