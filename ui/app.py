@@ -27,7 +27,8 @@ READ_QUEUE = "read"
 WRITE_QUEUE = "write"
 STAGE_LABELS = {"reading": ("Reading files", "files"), "embedding": ("Embedding passages", "passages"),
                 "saving": ("Saving the index", "steps")}
-MAX_UPLOAD = "50mb"  # the readers refuse bigger files anyway
+MAX_UPLOAD = "50mb"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the readers refuse bigger files anyway
 
 
 class ChatBackend:
@@ -264,4 +265,8 @@ def launch(engine: "Engine", host: str, port: int) -> None:
     """Serve the chat UI on host:port until interrupted (blocking)."""
     app = build_app(engine)
     app.queue(default_concurrency_limit=1)
-    app.launch(server_name=host, server_port=port, **launch_options())
+    # quiet: Gradio's banner suggests a public share link, which this offline tool never makes.
+    app.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, **launch_options())
+    reach = "this computer only" if host in LOOPBACK else f"listening on {host}: other computers can reach it"
+    print(f"Chat UI on {app.local_url} ({reach}); Ctrl+C stops it.", flush=True)
+    app.block_thread()
