@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from embeddings import Embedder, make_embedder
-from rag.answer.abstain import Evidence, keyword_coverage, should_abstain
+from rag.answer.abstain import keyword_coverage, should_abstain
 from rag.answer.extract import extract_answer
 from rag.config import Settings, default_index_dir
 from rag.index.build import Progress, build_settings, remove_documents, update_index
@@ -17,7 +17,7 @@ from rag.index.sparse import keyword_tokens
 from rag.offline import enforce_offline
 from rag.retrieve.followup import resolve_followup
 from rag.retrieve.retriever import Retriever
-from rag.types import Answer, Document, DocumentInfo, IngestReport, Passage
+from rag.types import Answer, Document, DocumentInfo, Evidence, IngestReport, Passage
 
 
 class Engine:

@@ -1,4 +1,5 @@
-from rag.answer.abstain import Evidence, keyword_coverage, should_abstain
+from rag.answer.abstain import keyword_coverage, should_abstain
+from rag.types import Evidence
 from rag.config import AnswerSettings
 
 
