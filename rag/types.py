@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ class Document:
     date: str = ""
     offset: int | None = 0  # None when the text was extracted (HTML) rather than sliced verbatim
     line: int | None = 1  # 1-based line of the file where `text` begins
+    # Paged formats (PDF): where each page begins in `text` (the first is 0); empty otherwise.
+    page_starts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,27 +38,34 @@ class Chunk:
 
 @dataclass(frozen=True)
 class FilePosition:
-    """Where a passage lies in its file: character offsets (end exclusive) and 1-based lines."""
+    """Where a passage lies in its file: character offsets (end exclusive) and 1-based lines of
+    a text file, or the 1-based page of a paged file (PDF); the fields that do not apply are None."""
 
-    start: int
-    end: int
-    line_start: int
-    line_end: int
+    start: int | None
+    end: int | None
+    line_start: int | None
+    line_end: int | None
+    page: int | None = None
 
     @classmethod
     def of(cls, document: "Document", start: int, end: int) -> "FilePosition | None":
-        """The position of document.text[start:end] in the file; None for extracted text."""
+        """The position of document.text[start:end] in the file; None when nothing is known
+        (text extracted from HTML or JSON Lines)."""
+        page = bisect_right(document.page_starts, start) if document.page_starts else None
         if document.offset is None or document.line is None:
-            return None
+            return cls(None, None, None, None, page) if page else None
         line_start = document.line + document.text.count("\n", 0, start)
         return cls(document.offset + start, document.offset + end, line_start,
-                   line_start + document.text.count("\n", start, end))
+                   line_start + document.text.count("\n", start, end), page)
 
     def describe(self) -> str:
-        """"lines 45–51 (characters 9000–9596)"."""
-        lines = (f"line {self.line_start}" if self.line_start == self.line_end
-                 else f"lines {self.line_start}–{self.line_end}")
-        return f"{lines} (characters {self.start}–{self.end})"
+        """"lines 45–51 (characters 9000–9596)", or "p. 3" for a page."""
+        parts = [f"p. {self.page}"] if self.page else []
+        if self.line_start is not None:
+            lines = (f"line {self.line_start}" if self.line_start == self.line_end
+                     else f"lines {self.line_start}–{self.line_end}")
+            parts.append(f"{lines} (characters {self.start}–{self.end})")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.index.manifest import IndexMissingError, IndexProblem
+from rag.errors import IndexMissingError, IndexProblem
 from rag.offline import enforce_offline
 from ui import handlers
 from ui.theme import ARTICLE_LIST_JS, ARTICLE_PANEL_JS, CONVERSATION_JS, CSS, offline_theme

@@ -12,16 +12,7 @@ SCHEMA_VERSION = 2  # 2: file positions (offsets and lines) of every chunk
 MANIFEST_NAME = "manifest.json"
 
 
-class IndexProblem(RuntimeError):
-    """Base for index problems whose message tells the user what to run."""
-
-
-class IndexMismatchError(IndexProblem):
-    """The index was built with settings that differ from the current config."""
-
-
-class IndexMissingError(IndexProblem):
-    """No index at the given folder yet."""
+from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem  # noqa: E402,F401
 
 
 class FileRecord(BaseModel):

@@ -18,8 +18,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-class ReadError(ValueError):
-    """A file cannot be read as articles; the message says why."""
+from rag.errors import ReadError  # noqa: E402  (re-exported: readers raise it)
 
 
 @dataclass(frozen=True)

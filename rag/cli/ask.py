@@ -1,0 +1,59 @@
+"""`rag ask`: questions in, cited passages out."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import click
+
+from rag.cli.base import _common, main
+from rag.types import Answer
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--file", "questions_file", type=click.File("r", encoding="utf-8"),
+              help="Ask every line of this file (the model and index load once).")
+@click.option("--k", type=click.IntRange(1, 100), help="Passages to return (default: config retrieval.k).")
+@click.option("--mode", type=click.Choice(["dense", "keyword", "hybrid"]), help="Override retrieval.mode.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@_common
+def ask(make_engine, settings, question, questions_file, k, mode, as_json) -> None:
+    """Answer QUESTION with cited passages from the articles."""
+    if bool(question) == bool(questions_file):
+        raise click.UsageError('give a QUESTION or --file FILE (one question per line), not both')
+    questions = [question] if question else [q.strip() for q in questions_file if q.strip()]
+    engine = make_engine()
+    for i, q in enumerate(questions):
+        answer = engine.ask(q, k=k, mode=mode)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            click.echo(("\n" + "=" * 78 + "\n" if i else "") + format_answer(answer))
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    """Human-readable answer: the extractive answer with [n] markers, then the cited passages."""
+    lines = [f"Q: {answer.question}"]
+    if answer.search_query and answer.search_query != answer.question:
+        lines.append(f"   (searched as: {answer.search_query})")
+    if answer.abstained:
+        lines += ["", "The articles do not answer this question.", f"({answer.reason})"]
+        if answer.passages:
+            lines += ["", "Closest passages, for you to judge:"]
+    elif answer.answer:
+        lines += ["", "Answer:"]
+        lines += [textwrap.fill(f"{s.sentence} [{s.passage_rank}]", width, initial_indent="  ",
+                                subsequent_indent="  ") for s in answer.answer]
+    for p in answer.passages:
+        c = p.citation
+        evidence = f"similarity {p.dense_score:.2f}" if p.dense_score is not None else ""
+        if p.matched_terms:
+            evidence += f" · words: {', '.join(p.matched_terms)}"
+        lines += ["", f"[{p.rank}] {c.source or Path(c.path).name} — {c.title}",
+                  f"    {c.location()} · {evidence}"]
+        for paragraph in p.text.split("\n\n"):
+            lines.append(textwrap.fill(paragraph, width, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)

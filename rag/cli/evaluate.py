@@ -1,0 +1,51 @@
+"""`rag eval` and `rag bench`: quality and speed, measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from rag.cli.base import _common, main
+
+
+@main.command(name="eval")
+@click.argument("questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--k", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--mode", type=click.Choice(["dense", "keyword", "hybrid"]), help="Override retrieval.mode.")
+@click.option("--compare", is_flag=True, help="Run keyword, dense and hybrid on the same set.")
+@click.option("--json", "as_json", is_flag=True)
+@_common
+def evaluate_command(make_engine, settings, questions_file, k, mode, compare, as_json) -> None:
+    """Score a question set (JSON Lines with expected answer strings)."""
+    from rag.evaluate.questions import load_questions
+    from rag.evaluate.report import format_result, format_table
+    from rag.evaluate.runner import compare as compare_modes
+    from rag.evaluate.runner import evaluate
+
+    engine = make_engine()
+    questions = load_questions(questions_file)
+    results = compare_modes(engine, questions, k) if compare else [evaluate(engine, questions, k, mode)]
+    if as_json:
+        payload = [r.to_json() for r in results]
+        click.echo(json.dumps(payload if compare else payload[0]))
+    elif compare:
+        click.echo(format_table(results))
+    else:
+        click.echo(format_result(results[0]))
+
+
+@main.command()
+@click.option("--corpus", "corpus", type=click.Path(exists=True, path_type=Path),
+              help="Articles to ingest (default: the bundled sample).")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Question set to time (default: the bundled benchmark questions).")
+@click.option("--json", "as_json", is_flag=True)
+@_common
+def bench(make_engine, settings, corpus, questions, as_json) -> None:
+    """Measure ingest, re-ingest and question latency and memory; prints numbers, asserts nothing."""
+    from rag.bench import format_bench, run_bench
+
+    results = run_bench(settings, corpus, questions)
+    click.echo(json.dumps(results) if as_json else format_bench(results))

@@ -1,0 +1,85 @@
+"""`rag ingest` and `rag remove`: adding, updating and removing articles."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from rag.cli.base import EXIT_ERROR, _common, main
+from rag.types import IngestReport
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Re-read and re-embed everything (no PATHS: the files already indexed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_common
+def ingest(make_engine, settings, paths, rebuild, as_json) -> None:
+    """Add or update articles from files and folders (.txt .md .html .jsonl)."""
+    if not paths and not rebuild:
+        raise click.UsageError("give at least one file or folder (or --rebuild)")
+    engine = make_engine()
+    with _ProgressBar(enabled=not as_json) as bar:
+        report = engine.ingest(list(paths), progress=bar.update, rebuild=rebuild)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        click.echo(_format_report(report, engine.stats()))
+    if report.failures:
+        sys.exit(EXIT_ERROR)  # the files that did read are indexed; the exit code flags the rest
+
+
+@main.command()
+@click.argument("doc_ids", nargs=-1, required=True)
+@_common
+def remove(make_engine, settings, doc_ids) -> None:
+    """Remove articles from the index by document id (see `rag docs`)."""
+    removed = make_engine().remove(list(doc_ids))
+    missing = sorted(set(doc_ids) - set(removed))
+    click.echo(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    if missing:
+        sys.exit(EXIT_ERROR)
+
+
+def _format_report(report: IngestReport, stats: dict) -> str:
+    lines = [
+        f"files: {len(report.files_added)} added, {len(report.files_updated)} updated, "
+        f"{len(report.files_skipped)} unchanged, {len(report.files_removed)} removed, "
+        f"{len(report.failures)} failed",
+        f"documents: {report.documents_added} added, {report.documents_removed} replaced or removed; "
+        f"chunks: {report.chunks_added} added, {report.chunks_embedded} embedded",
+        f"index: {stats['documents']} documents, {stats['chunks']} chunks at {stats['index']} "
+        f"({report.seconds:.1f} s)",
+    ]
+    lines += [f"failed: {f.path}: {f.error}" for f in report.failures]
+    lines += [f"warning: {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+
+class _ProgressBar:
+    """tqdm bars on stderr, one per ingest stage."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bars: dict = {}
+
+    def __enter__(self) -> "_ProgressBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=f"{stage:>9}", unit="chunk" if stage == "embedding" else "file", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
