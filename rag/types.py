@@ -200,6 +200,7 @@ class IngestReport:
     files_skipped: tuple[str, ...] = ()
     files_removed: tuple[str, ...] = ()
     failures: tuple[FileFailure, ...] = ()
+    files_unsupported: tuple[FileFailure, ...] = ()  # found under a folder, not read: why
     documents_added: int = 0
     documents_removed: int = 0
     chunks_added: int = 0
@@ -210,4 +211,5 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["failures"] = [asdict(f) for f in self.failures]
+        data["files_unsupported"] = [asdict(f) for f in self.files_unsupported]
         return data

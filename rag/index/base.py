@@ -1,0 +1,136 @@
+"""The store interface: what the Engine needs from wherever an index lives.
+
+A backend is one module implementing `IndexStore` plus one line in `rag.index.registry`
+(the local folder: SQLite + FAISS + a keyword index; a Milvus server). The Engine does the
+reading, chunking, embedding and tokenising; a store only keeps and searches what it is given,
+so every backend answers with the same passages.
+
+Chunk ids are assigned by the store, never reused, and keep their meaning for the life of the
+index. Every `apply` is one transaction: readers see the state before it or after it, never a
+half; a crash or a full disk leaves the last committed state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol, runtime_checkable
+
+import numpy as np
+
+from rag.types import Chunk, Citation, Document, DocumentInfo
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk with its id and the citation that points at it."""
+
+    chunk_id: int
+    chunk: Chunk
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file the index was built from: its content hash and the documents it gave."""
+
+    sha256: str
+    documents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document to add, with everything the store keeps of its chunks."""
+
+    document: Document
+    chunks: tuple[Chunk, ...]
+    vectors: np.ndarray  # (len(chunks), dimension) float32, unit rows
+    embed_hashes: tuple[str, ...]  # sha256 of the text each vector was embedded from
+    keyword_tokens: tuple[tuple[str, ...], ...]  # normalised (stemmed) tokens of each chunk
+
+
+@dataclass(frozen=True)
+class IndexChange:
+    """One write: documents removed, documents added, file records set (None: forgotten)."""
+
+    remove_doc_ids: tuple[str, ...] = ()
+    add: tuple[NewDocument, ...] = ()
+    files: dict[str, FileRecord | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What an index holds and what it was built with (cheap to read)."""
+
+    backend: str  # "local", "milvus"
+    location: str  # the folder, or the server URI and collection
+    generation: int  # grows by one with every committed write
+    build: dict  # the settings that shaped the stored data (model, chunking, ...)
+    documents: int
+    chunks: int
+    dimension: int
+    updated: str  # ISO time of the last write
+    files: dict[str, FileRecord]
+
+
+@runtime_checkable
+class IndexStore(Protocol):
+    """Documents, chunks, their vectors and keyword tokens, and search over them."""
+
+    backend: str
+    location: str
+
+    # state ---------------------------------------------------------------------------------
+    def info(self) -> IndexInfo | None:
+        """What the index holds; None when nothing was ever written."""
+
+    def generation(self) -> int:
+        """The committed generation (0: empty); cheap, called before every question."""
+
+    def refresh(self) -> None:
+        """Bring what this process holds in memory up to the committed generation."""
+
+    def check(self) -> list[str]:
+        """Problems found (missing, truncated or disagreeing files), each naming the file and
+        the command that repairs it; empty when healthy."""
+
+    def close(self) -> None:
+        """Release files and connections."""
+
+    # writing -------------------------------------------------------------------------------
+    def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
+        """Commit one change atomically; returns the new generation. `build` is recorded
+        (on the first write) and must equal what is recorded (later writes)."""
+
+    # reading -------------------------------------------------------------------------------
+    def search_dense(self, vector: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+        """The k chunk ids most similar to `vector` and their cosine similarities, best first."""
+
+    def search_keyword(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
+        """The k chunk ids with the highest BM25 score for `terms` (score > 0), best first."""
+
+    def keyword_scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
+        """BM25 score of each given chunk for `terms` (0 where no term occurs)."""
+
+    def term_idf(self, terms: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each term (a term no chunk holds gets the highest)."""
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
+        """The stored chunks with their citations, by id (missing ids are left out)."""
+
+    def vectors(self, chunk_ids: list[int]) -> np.ndarray:
+        """The stored vectors of these chunks, in order."""
+
+    def vectors_by_hash(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of chunks whose embedded text had these hashes (re-ingest reuses them)."""
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
+        """The ids of these documents' chunks."""
+
+    def existing_doc_ids(self, doc_ids: Iterable[str]) -> set[str]:
+        """Which of these document ids the index holds."""
+
+    def document(self, doc_id: str) -> Document | None:
+        """One article's full text and metadata."""
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every article, with its chunk count, ordered by path."""
