@@ -1,24 +1,38 @@
-"""Files → Documents: one reader per format, chosen by extension (the archive format by content)."""
+"""Files → Documents: the dispatcher choosing one reader per format.
+
+By extension, except feeds (recognised by content in any text file, and required of .xml, .rss
+and .atom) and archive pages (recognised by content in .txt and .md files):
+
+    .txt .md .markdown   rag.ingest.plain (any encoding: rag.ingest.encoding)
+    .html .htm           rag.ingest.html
+    .jsonl               rag.ingest.jsonl (streamed line by line: no size limit)
+    .pdf                 rag.ingest.pdf
+    .docx                rag.ingest.docx
+    .epub                rag.ingest.epub
+    RSS / Atom           rag.ingest.feeds
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, replace
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from rag.ingest.archive import split_archive
+from rag.errors import ReadError
+from rag.ingest.discover import find_files, unsupported_reason
+from rag.ingest.encoding import decode_text
+from rag.ingest.feeds import SNIFF_BYTES, looks_like_feed, read_feed
+from rag.ingest.formats import FEED_SUFFIXES, HTML_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
 from rag.ingest.html import extract_html
-from rag.text import strip_span
+from rag.ingest.jsonl import iter_jsonl, parse_jsonl_lines
+from rag.ingest.plain import read_text_articles
 from rag.types import Document
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024  # every format but JSON Lines, which is streamed
 
-
-from rag.errors import ReadError  # noqa: E402  (re-exported: readers raise it)
+__all__ = ["SUPPORTED_SUFFIXES", "MAX_FILE_BYTES", "ReadError", "ReadResult", "find_files",
+           "unsupported_reason", "read_documents", "iter_documents"]
 
 
 @dataclass(frozen=True)
@@ -27,110 +41,71 @@ class ReadResult:
     warnings: list[str]
 
 
-def find_files(paths: list[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Supported files under `paths` (folders read recursively, hidden entries skipped), and
-    (path, problem) for each path that cannot be read."""
-    found: list[Path] = []
-    problems: list[tuple[str, str]] = []
-    for given in paths:
-        path = Path(given).expanduser()
-        if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        elif path.is_file():
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(path)
-            else:
-                problems.append((str(path), f"unsupported file type {path.suffix or '(none)'}; "
-                                            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"))
-        else:
-            problems.append((str(path), "no such file or folder"))
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return unique, problems
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 text (a BOM is dropped); a file that is not text is refused."""
-    if b"\x00" in data[:8192]:
-        raise ReadError("looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReadError(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-
-
 def read_documents(path: Path, data: bytes) -> ReadResult:
-    """The articles in one file. Raises ReadError when it holds none."""
-    if len(data) > MAX_FILE_BYTES:
-        raise ReadError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    text = decode(data)
+    """The articles in one file whose bytes are `data`. Raises ReadError when it holds none."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        result = _read_jsonl(path, text)
-    elif suffix in (".html", ".htm"):
-        result = ReadResult([_read_html(path, text)], [])
-    else:
-        result = ReadResult(_read_archive(path, text) or [_read_plain(path, text, suffix)], [])
+        warnings: list[str] = []
+        documents = list(parse_jsonl_lines(path, io.BytesIO(data), warnings.append))
+        if not documents:
+            raise ReadError("holds no article text" + (f" ({warnings[0]})" if warnings else ""))
+        return ReadResult(documents, warnings)
+    if len(data) > MAX_FILE_BYTES:
+        raise ReadError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    result = _read(path, suffix, data)
     if not result.documents:
         raise ReadError("holds no article text")
-    return ReadResult([_with_line(d, text) for d in result.documents], result.warnings)
+    return result
 
 
-def _with_line(document: Document, text: str) -> Document:
-    """The document with the file line its text begins on (None for extracted text)."""
-    line = None if document.offset is None else text.count("\n", 0, document.offset) + 1
-    return replace(document, line=line)
+def iter_documents(path: Path, on_warning: Callable[[str], None] | None = None) -> Iterator[Document]:
+    """The articles of one file, one at a time. A .jsonl file is read line by line (any size,
+    flat memory; a bad line goes to `on_warning`); other files are read whole (size limit
+    MAX_FILE_BYTES). Raises ReadError (or OSError) as read_documents does."""
+    if path.suffix.lower() == ".jsonl":
+        produced = False
+        for document in iter_jsonl(path, on_warning):
+            produced = True
+            yield document
+        if not produced:
+            raise ReadError("holds no article text")
+        return
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ReadError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    result = read_documents(path, path.read_bytes())
+    for warning in result.warnings:
+        if on_warning:
+            on_warning(warning)
+    yield from result.documents
 
 
-def _read_archive(path: Path, text: str) -> list[Document]:
-    return [
-        Document(f"{path.stem}-{n}", text[a.start:a.end], a.title, a.source, str(path), offset=a.start)
-        for n, a in enumerate(split_archive(text), start=1)
-    ]
+def _read(path: Path, suffix: str, data: bytes) -> ReadResult:
+    if suffix == ".pdf":
+        from rag.ingest.pdf import read_pdf
 
+        document, warnings = read_pdf(path, data)
+        return ReadResult([document], warnings)
+    if suffix == ".docx":
+        from rag.ingest.docx import read_docx
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
-_MD_HEADING = re.compile(r"\A#{1,2}[ \t]+(.+?)[ \t#]*$", re.M)
+        return ReadResult([read_docx(path, data)], [])
+    if suffix == ".epub":
+        from rag.ingest.epub import read_epub
 
-
-def _read_plain(path: Path, text: str, suffix: str) -> Document:
-    """A .txt or .md article: optional YAML front matter, then a title line, then the body."""
-    meta: dict = {}
-    body_start = 0
-    front = _FRONT_MATTER.match(text)
-    if front:
-        try:
-            loaded = yaml.safe_load(front.group(1))
-        except yaml.YAMLError as exc:
-            raise ReadError(f"front matter is not valid YAML: {exc}") from exc
-        meta = loaded if isinstance(loaded, dict) else {}
-        body_start = front.end()
-    start, end = strip_span(text, body_start, len(text))
-    title = str(meta.get("title", "")).strip()
-    if not title:
-        first_line_end = text.find("\n", start)
-        first_line_end = end if first_line_end == -1 or first_line_end > end else first_line_end
-        first_line = text[start:first_line_end].strip()
-        heading = _MD_HEADING.match(first_line) if suffix != ".txt" else None
-        if heading:
-            title = heading.group(1)
-            start, end = strip_span(text, first_line_end, end)
-        elif suffix == ".txt" and _looks_like_title(first_line) and first_line_end < end:
-            title = first_line
-            start, end = strip_span(text, first_line_end, end)
-        else:
-            title = path.stem.replace("_", " ").replace("-", " ")
-    if end <= start:
-        raise ReadError("holds no article text")
-    return Document(path.stem, text[start:end], title, str(meta.get("source", "")).strip(), str(path),
-                    url=str(meta.get("url", "")), date=str(meta.get("date", "")), offset=start)
-
-
-def _looks_like_title(line: str) -> bool:
-    return 0 < len(line) <= 200 and not line.endswith((".", ",", ";", ":"))
+        return ReadResult(read_epub(path, data), [])
+    if looks_like_feed(data[:SNIFF_BYTES]):
+        documents, warnings = read_feed(path, data)
+        return ReadResult(documents, warnings)
+    if suffix in FEED_SUFFIXES:
+        raise ReadError("is not an RSS or Atom feed (its first element is not <rss>, <feed> or <rdf:RDF>)")
+    decoded = decode_text(data)
+    warnings = [f"{path.name}: {decoded.warning}"] if decoded.warning else []
+    if suffix in HTML_SUFFIXES:
+        return ReadResult([_read_html(path, decoded.text)], warnings)
+    if suffix not in TEXT_SUFFIXES:
+        raise ReadError(f"unsupported type {suffix or '(no extension)'}")
+    return ReadResult(read_text_articles(path, decoded.text), warnings)
 
 
 def _read_html(path: Path, text: str) -> Document:
@@ -138,33 +113,4 @@ def _read_html(path: Path, text: str) -> Document:
     if not article.text:
         raise ReadError("holds no article text (no paragraphs found in the HTML)")
     return Document(path.stem, article.text, article.title or path.stem, article.source, str(path),
-                    url=article.url, date=article.date, offset=None)
-
-
-def _read_jsonl(path: Path, text: str) -> ReadResult:
-    """One article per line: `text` required; `id`, `title`, `source`, `url`, `date` optional."""
-    documents: list[Document] = []
-    warnings: list[str] = []
-    seen: set[str] = set()
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            warnings.append(f"{path.name} line {lineno}: not valid JSON ({exc.msg}); skipped")
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
-            warnings.append(f"{path.name} line {lineno}: needs a non-empty \"text\" string; skipped")
-            continue
-        doc_id = str(record.get("id") or f"{path.stem}-{lineno}")
-        if doc_id in seen:
-            warnings.append(f"{path.name} line {lineno}: id {doc_id!r} used twice; skipped")
-            continue
-        seen.add(doc_id)
-        body = record["text"].strip()
-        documents.append(Document(
-            doc_id, body, str(record.get("title") or doc_id), str(record.get("source") or ""),
-            str(path), url=str(record.get("url") or ""), date=str(record.get("date") or ""), offset=None,
-        ))
-    return ReadResult(documents, warnings)
+                    url=article.url, date=article.date, offset=None, line=None)

@@ -67,7 +67,7 @@ def test_jsonl_reads_ids_and_metadata_and_reports_bad_lines(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (b"\x00\x01binary", "binary"),
-    (b"caf\xe9 latin-1", "not UTF-8"),
+    (b"\xff\xfe\x00\xd8", "utf-16"),  # a UTF-16 BOM, then half a surrogate pair
     (b"   \n\n ", "no article text"),
 ])
 def test_bad_files_give_clear_errors(tmp_path, content, message):
@@ -80,10 +80,12 @@ def test_bad_files_give_clear_errors(tmp_path, content, message):
 def test_find_files_recurses_skips_hidden_and_reports_problems(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for name in ("a.txt", "sub/b.md", "sub/c.html", ".hidden/d.txt", "e.pdf"):
+    for name in ("a.txt", "sub/b.md", "sub/c.html", ".hidden/d.txt", "e.pdf", "g.png", "sub/noext", ".h.txt"):
         (tmp_path / name).write_text("x")
-    (tmp_path / "f.docx").write_text("x")
-    files, problems = find_files([tmp_path, tmp_path / "f.docx", tmp_path / "missing.txt"])
-    assert [p.name for p in files] == ["a.txt", "b.md", "c.html"]
+    (tmp_path / "f.bmp").write_text("x")
+    files, problems, skipped = find_files([tmp_path, tmp_path / "f.bmp", tmp_path / "missing.txt"])
+    assert [p.name for p in files] == ["a.txt", "e.pdf", "sub/b.md"[4:], "c.html"]
     assert [(Path(p).name, msg.split(";")[0]) for p, msg in problems] == [
-        ("f.docx", "unsupported file type .docx"), ("missing.txt", "no such file or folder")]
+        ("f.bmp", "unsupported type .bmp"), ("missing.txt", "no such file or folder")]
+    assert [(Path(p).name, msg) for p, msg in skipped] == [
+        ("g.png", "unsupported type .png"), ("noext", "unsupported type (no extension)")]

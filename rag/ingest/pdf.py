@@ -1,0 +1,176 @@
+"""PDF → one Document with its page starts, text extracted with pypdf.
+
+pypdf's plain extraction follows the content stream, which is the reading order of single- and
+multi-column pages from word processors and layout programs. On that text:
+- running headers and footers (a short line found on more than half of the pages, page numbers
+  counted as equal: "Page 3 of 9" = "Page 4 of 9") are dropped;
+- a word split by a line-end hyphen is joined ("inter-" + "national" → "international"); a hyphen
+  inside a line ("well-known") is kept;
+- lines are joined into paragraphs; a paragraph ends at a short line that ends a sentence or is
+  followed by a capital (the last line of a paragraph, a heading).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+from rag.errors import ReadError
+from rag.types import Document
+
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_RUNNING_MAX_CHARS = 120  # running headers and footers are short lines
+_SENTENCE_END = tuple(".!?:;\"”’)»")
+_BAD_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$)|\.(docx?|pdf|odt|rtf|indd)$", re.I)
+
+
+def read_pdf(path: Path, data: bytes) -> tuple[Document, list[str]]:
+    """The PDF's text as one Document (page_starts set, offset/line None) and warnings."""
+    reader = _open(data)
+    pages = [_page_lines(page, n) for n, page in enumerate(reader.pages, start=1)]
+    if not any(pages):
+        raise ReadError("no text layer (scanned?); OCR is not supported")
+    warnings = []
+    empty = [str(n) for n, lines in enumerate(pages, start=1) if not lines]
+    if empty:
+        warnings.append(f"{path.name}: no text layer on page(s) {', '.join(empty)} (scanned?); "
+                        "OCR is not supported, those pages are left out")
+    running = _running_lines(pages)
+    paragraphs_by_page = [_paragraphs([ln for ln in lines if _key(ln) not in running]) for lines in pages]
+
+    meta = _metadata(reader)
+    title = meta["title"]
+    first_page = next((i for i, p in enumerate(paragraphs_by_page) if p), 0)
+    first = paragraphs_by_page[first_page][0] if paragraphs_by_page[first_page] else ""
+    if not title and _looks_like_heading(first):
+        title = first
+    if title and _SPACES.sub(" ", first).strip().casefold() == title.casefold():
+        paragraphs_by_page[first_page] = paragraphs_by_page[first_page][1:]  # the title repeated
+
+    text, page_starts = _join_pages(paragraphs_by_page)
+    if not text.strip():
+        raise ReadError("holds no article text")
+    document = Document(path.stem, text, title or path.stem.replace("_", " ").replace("-", " "),
+                        meta["author"], str(path), offset=None, line=None,
+                        page_starts=tuple(page_starts))
+    return document, warnings
+
+
+def _open(data: bytes):
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+        raise ReadError(f"is not a readable PDF ({_short(exc)})") from exc
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")  # owner-password-only files open with an empty password
+        except DependencyError as exc:
+            raise ReadError("is encrypted with AES; reading it needs the 'cryptography' package "
+                            "(pip install cryptography)") from exc
+        except (PdfReadError, NotImplementedError, ValueError) as exc:
+            raise ReadError(f"is encrypted in a way that cannot be read ({_short(exc)})") from exc
+        if not opened:
+            raise ReadError("is encrypted and needs a password to open; save an unprotected copy")
+    try:
+        len(reader.pages)
+    except Exception as exc:  # pypdf raises many types on broken page trees
+        raise ReadError(f"is not a readable PDF ({_short(exc)})") from exc
+    return reader
+
+
+def _page_lines(page, number: int) -> list[str]:
+    """The page's non-empty lines, spaces collapsed."""
+    try:
+        raw = page.extract_text() or ""
+    except Exception as exc:  # one broken page should not lose the others
+        raise ReadError(f"page {number} cannot be read ({_short(exc)})") from exc
+    lines = (_SPACES.sub(" ", ln).strip() for ln in raw.replace("\r", "\n").split("\n"))
+    return [ln for ln in lines if ln]
+
+
+def _key(line: str) -> str:
+    return _DIGITS.sub("#", line.casefold())
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Keys of the short lines found on more than half of the pages (at least two)."""
+    with_text = [p for p in pages if p]
+    if len(with_text) < 2:
+        return set()
+    counts = Counter(k for lines in with_text for k in {_key(ln) for ln in lines if len(ln) <= _RUNNING_MAX_CHARS})
+    return {k for k, n in counts.items() if n >= 2 and n > len(with_text) / 2}
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Lines joined into paragraphs, line-end hyphenation undone."""
+    if not lines:
+        return []
+    lengths = sorted(len(ln) for ln in lines)
+    typical = lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))]  # a full line; short ones end paragraphs
+    paragraphs: list[str] = []
+    current = ""
+    for i, line in enumerate(lines):
+        current = _join_line(current, line)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        short = len(line) < 0.75 * typical
+        if not following or (short and (line.endswith(_SENTENCE_END) or following[:1].isupper()
+                                        or following[:1].isdigit())):
+            paragraphs.append(current)
+            current = ""
+    return paragraphs
+
+
+def _join_line(current: str, line: str) -> str:
+    if not current:
+        return line
+    if current.endswith("\u00ad"):  # soft hyphen: always a break inside a word
+        return current[:-1] + line
+    if re.search(r"[^\W\d_]-$", current) and not current.endswith("--"):
+        if line[:1].islower():
+            return current[:-1] + line  # "inter-" + "national"
+        return current + line  # "Anglo-" + "American": a real hyphen
+    return f"{current} {line}"
+
+
+def _join_pages(paragraphs_by_page: list[list[str]]) -> tuple[str, list[int]]:
+    parts: list[str] = []
+    starts: list[int] = []
+    length = 0
+    for paragraphs in paragraphs_by_page:
+        if parts and paragraphs:
+            parts.append("\n\n")
+            length += 2
+        starts.append(length)
+        block = "\n\n".join(paragraphs)
+        parts.append(block)
+        length += len(block)
+    return "".join(parts), starts
+
+
+def _metadata(reader) -> dict[str, str]:
+    try:
+        info = reader.metadata
+    except Exception:  # a broken info dictionary loses the metadata, not the text
+        info = None
+    title = author = ""
+    if info is not None:
+        title = _SPACES.sub(" ", str(info.title or "")).strip()
+        author = _SPACES.sub(" ", str(info.author or "")).strip()
+    if _BAD_TITLES.search(title):
+        title = ""
+    # No date: the creation date says when the PDF was made, not when the article was published.
+    return {"title": title, "author": author}
+
+
+def _looks_like_heading(line: str) -> bool:
+    return 0 < len(line) <= 150 and not line.endswith((".", ",", ";", ":"))
+
+
+def _short(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:120]
