@@ -64,6 +64,7 @@ class _Plan:
     removed_files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
+    unsupported: list[FileFailure] = field(default_factory=list)  # found under a folder, not read
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -167,8 +168,9 @@ def _rebuild_sources(root: Path, paths: list[str | Path]) -> tuple[int, list[str
 
 def _plan(paths: list[str | Path], base: Manifest | None, progress: Progress) -> _Plan:
     plan = _Plan()
-    files, problems = find_files(paths)
+    files, problems, unsupported = find_files(paths)
     plan.failures.extend(FileFailure(p, msg) for p, msg in problems)
+    plan.unsupported.extend(FileFailure(p, msg) for p, msg in unsupported)
     known = base.files if base else {}
     for done, path in enumerate(files):
         progress("reading", done, len(files))
@@ -275,6 +277,7 @@ def _report(plan: _Plan, base: Manifest | None, started: float, **counts) -> Ing
         files_skipped=tuple(plan.skipped),
         files_removed=tuple(plan.removed_files),
         failures=tuple(plan.failures),
+        files_unsupported=tuple(plan.unsupported),
         warnings=tuple(plan.warnings),
         seconds=round(time.perf_counter() - started, 3),
         **counts,
