@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from rag.cli.base import EXIT_ERROR, _common, main
+from rag.ingest.formats import SUPPORTED_SUFFIXES
 from rag.types import IngestReport
 
 
@@ -18,7 +20,7 @@ from rag.types import IngestReport
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_common
 def ingest(make_engine, settings, paths, rebuild, as_json) -> None:
-    """Add or update articles from files and folders (.txt .md .html .jsonl)."""
+    """Add or update articles from files and folders (.txt .md .html .jsonl .pdf .docx .epub, RSS/Atom feeds)."""
     if not paths and not rebuild:
         raise click.UsageError("give at least one file or folder (or --rebuild)")
     engine = make_engine()
@@ -28,7 +30,7 @@ def ingest(make_engine, settings, paths, rebuild, as_json) -> None:
         click.echo(json.dumps(report.to_json()))
     else:
         click.echo(_format_report(report, engine.stats()))
-    if report.failures:
+    if report.failures or not _readable(report):
         sys.exit(EXIT_ERROR)  # the files that did read are indexed; the exit code flags the rest
 
 
@@ -48,16 +50,35 @@ def _format_report(report: IngestReport, stats: dict) -> str:
     lines = [
         f"files: {len(report.files_added)} added, {len(report.files_updated)} updated, "
         f"{len(report.files_skipped)} unchanged, {len(report.files_removed)} removed, "
-        f"{len(report.failures)} failed",
+        f"{len(report.failures)} failed, {len(report.files_unsupported)} skipped (unsupported type)",
         f"documents: {report.documents_added} added, {report.documents_removed} replaced or removed; "
         f"chunks: {report.chunks_added} added, {report.chunks_embedded} embedded",
         f"index: {stats['documents']} documents, {stats['chunks']} chunks at {stats['index']} "
         f"({report.seconds:.1f} s)",
     ]
     lines += [f"failed: {f.path}: {f.error}" for f in report.failures]
+    lines += _skipped_lines(report)
+    if not _readable(report):
+        lines.append(f"nothing readable in the given paths ({len(report.failures)} failed, "
+                     f"{len(report.files_unsupported)} of unsupported types); "
+                     f"supported: {', '.join(SUPPORTED_SUFFIXES)}, and RSS/Atom feeds by content")
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
+
+def _readable(report: IngestReport) -> bool:
+    """Whether any given file was read now or is indexed unchanged."""
+    return bool(report.files_added or report.files_updated or report.files_skipped)
+
+
+def _skipped_lines(report: IngestReport, listed: int = 10) -> list[str]:
+    """Each skipped file, or for many of them a count per reason (all are in --json)."""
+    skipped = report.files_unsupported
+    if len(skipped) <= listed:
+        return [f"skipped: {f.path}: {f.error}" for f in skipped]
+    reasons = Counter(f.error for f in skipped)
+    return [f"skipped: {n} file(s): {reason}" for reason, n in reasons.most_common()] + [
+        "(each skipped file is listed by `rag ingest --json` under files_unsupported)"]
 
 
 class _ProgressBar:
