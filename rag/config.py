@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Literal
@@ -54,7 +55,11 @@ class AnswerSettings(_Section):
 
 class UISettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(7860, ge=1, le=65535)
+    port: int = Field(7860, ge=0, le=65535)  # 0: any free port
+    # Uploads (chat and REST): size of one file, files in one upload, all of INDEX/uploads/.
+    max_upload_mb: float = Field(50, gt=0)
+    max_upload_files: int = Field(20, ge=1)
+    max_uploads_total_mb: float = Field(1000, gt=0)
 
 
 class Settings(_Section):
@@ -103,7 +108,23 @@ def load_settings(path: str | Path | None = None) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_describe_error(err) for err in exc.errors())
         raise ConfigError(f"{file}: {problems}") from exc
+
+
+def _describe_error(err: dict) -> str:
+    """One config problem as `key: what is wrong`; an unknown key names the closest valid one."""
+    key = ".".join(str(p) for p in err["loc"])
+    if err["type"] != "extra_forbidden":
+        return f"{key}: {err['msg']}"
+    model: type[BaseModel] = Settings
+    for part in err["loc"][:-1]:  # the section holding the unknown key
+        annotation = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return f"{key}: unknown key"
+        model = annotation
+    close = difflib.get_close_matches(str(err["loc"][-1]), list(model.model_fields), n=1, cutoff=0.6)
+    prefix = ".".join(str(p) for p in err["loc"][:-1])
+    suggestion = f"{prefix}.{close[0]}" if prefix and close else (close[0] if close else "")
+    valid = ", ".join(model.model_fields)
+    return f"{key}: unknown key; did you mean {suggestion}?" if suggestion else f"{key}: unknown key (valid: {valid})"

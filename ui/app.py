@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: gr.api reads the API function's ty
 runtime to describe the endpoint.
 """
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import IndexMissingError, IndexProblem
 from rag.offline import enforce_offline
 from ui import handlers
+from ui.limits import UploadLimits, check_question
+from ui.uploads import ingest_uploads, uploads_folder
 from ui.theme import ARTICLE_LIST_JS, ARTICLE_PANEL_JS, CONVERSATION_JS, CSS, offline_theme
 
 if TYPE_CHECKING:
@@ -27,8 +30,7 @@ READ_QUEUE = "read"
 WRITE_QUEUE = "write"
 STAGE_LABELS = {"reading": ("Reading files", "files"), "embedding": ("Embedding passages", "passages"),
                 "saving": ("Saving the index", "steps")}
-MAX_UPLOAD = "50mb"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")  # the readers refuse bigger files anyway
+MAX_UPLOAD = "50mb"  # ui/server.py sets the configured ui.max_upload_mb instead
 
 
 class ChatBackend:
@@ -36,7 +38,7 @@ class ChatBackend:
 
     def __init__(self, engine: "Engine") -> None:
         self.engine = engine
-        self.uploads_dir = Path(engine.index_dir).expanduser().resolve() / "uploads"
+        self.uploads_dir = uploads_folder(engine)
         self._warm_up_started = threading.Event()
 
     def article_count(self) -> int:
@@ -113,23 +115,19 @@ class ChatBackend:
     def ingest_uploads(self, files: list[str] | None, progress: Any = None) -> tuple:
         """Copy the uploaded files to the uploads folder, ingest them, report file by file."""
         files = [Path(f) for f in files or []]
-        rejected = [f.name for f in files if not handlers.is_supported_upload(f.name)]
-        report, stored = None, []
-        try:
-            stored = [handlers.store_upload(f, self.uploads_dir, f.name)
-                      for f in files if handlers.is_supported_upload(f.name)]
-            if stored:
-                def on_progress(stage: str, done: int, total: int) -> None:
-                    label, unit = STAGE_LABELS.get(stage, (stage, "steps"))
-                    if progress is not None and total:
-                        progress((done, total), desc=label, unit=unit)
 
-                report = self.engine.ingest([s.path for s in stored], progress=on_progress)
-                failed = {str(Path(f.path).resolve()) for f in report.failures}
-                for upload in stored:  # a copy that could not be read is not kept
-                    if upload.created and str(upload.path.resolve()) in failed:
-                        upload.path.unlink(missing_ok=True)
-            status = handlers.render_ingest_report(report, stored, rejected)
+        def on_progress(stage: str, done: int, total: int) -> None:
+            label, unit = STAGE_LABELS.get(stage, (stage, "steps"))
+            if progress is not None and total:
+                progress((done, total), desc=label, unit=unit)
+
+        try:
+            limits = UploadLimits.from_settings(self.engine.settings.ui)
+            outcome = ingest_uploads(self.engine, [(f, f.name) for f in files], limits, on_progress)
+            if outcome.refused:
+                status = handlers.render_notice("Not uploaded: " + "; ".join(outcome.refused), "error")
+            else:
+                status = handlers.render_ingest_report(outcome.report, outcome.stored, outcome.rejected)
         except Exception as exc:
             log.exception("ingesting uploads failed")
             status = handlers.render_notice(f"Upload failed: {exc}", "error")
@@ -165,31 +163,35 @@ class ChatBackend:
                 handlers.render_article_list(self.documents()))
 
     def ask_api(self, question: str, history: list[str] | None = None, k: int | None = None,
-                mode: str | None = None) -> dict:
-        """Answer a question with cited passages: the same JSON object as `rag ask --json`.
-        With gradio_client, use Client(url, download_files=False): each citation has a `path`,
-        which the client would otherwise take for a file to download.
+                mode: str | None = None) -> str:
+        """Answer a question with cited passages: the `rag ask --json` object, as a JSON string
+        (json.loads it). A string, because gradio_client takes any dict with a "path" (as each
+        citation has) for a file to download.
 
         Args:
             question: the question.
             history: the earlier questions of the same conversation, oldest first (for follow-ups).
-            k: how many passages to return (default: the configured retrieval.k).
+            k: how many passages to return, 1 to 50 (default: the configured retrieval.k).
             mode: dense, keyword or hybrid (default: the configured retrieval.mode).
         Returns:
-            {"question", "abstained", "passages", "answer", "search_query", "reason", ...}
+            '{"question", "abstained", "passages", "answer", "search_query", "reason", ...}'
         """
         import gradio as gr
 
         try:
-            return self.engine.ask(question, k=k or None, history=history or [], mode=mode or None).to_json()
+            question, k, history, mode = check_question(question, k, history, mode)
+            answer = self.engine.ask(question, k=k, history=history, mode=mode)
+            return json.dumps(answer.to_json(), ensure_ascii=False)
         except IndexMissingError as exc:
-            raise gr.Error(handlers.NO_INDEX_MESSAGE) from exc
+            raise gr.Error(handlers.NO_INDEX_MESSAGE, print_exception=False) from exc
         except (IndexProblem, ValueError) as exc:
-            raise gr.Error(str(exc)) from exc
+            log.warning("/ask refused: %s", exc)  # one line: bad input is not a server fault
+            raise gr.Error(str(exc), print_exception=False) from exc
 
 
-def build_app(engine: "Engine") -> "gr.Blocks":
-    """The page: chat and article panel in one tab, upload and the article list in another."""
+def build_app(engine: "Engine", read_only: bool = False) -> "gr.Blocks":
+    """The page: chat and article panel in one tab, upload and the article list in another.
+    `read_only`: the Articles tab only lists (no upload, no remove, and no events for them)."""
     enforce_offline()  # before gradio is imported: no analytics
     import gradio as gr
 
@@ -222,17 +224,21 @@ def build_app(engine: "Engine") -> "gr.Blocks":
                 with gr.Row(equal_height=True):
                     upload = gr.UploadButton("Upload articles", file_count="multiple", variant="primary",
                                              file_types=list(handlers.SUPPORTED_SUFFIXES), elem_id="upload",
-                                             scale=0, min_width=200)
-                    gr.HTML(handlers.render_upload_help(backend.uploads_dir), js_on_load=None)
+                                             scale=0, min_width=200, visible=not read_only)
+                    gr.HTML(handlers.render_upload_help(backend.uploads_dir), js_on_load=None, visible=not read_only)
                 status = gr.HTML("", elem_id="articles-status", js_on_load=None)
-                article_list = gr.HTML("", elem_id="article-list", js_on_load=ARTICLE_LIST_JS)
+                article_list = gr.HTML("", elem_id="article-list", js_on_load=ARTICLE_LIST_JS,
+                                       elem_classes=["read-only"] if read_only else None)
 
+        # No Gradio spinners or timers over the chat, the input or the status line: the pending
+        # turn says "Searching the articles…" and the input is disabled until the answer is in.
+        quiet = {"show_progress": "hidden"}
         for trigger in (question.submit, ask.click):
             trigger(backend.submit_question, [question, chat], [question, chat, conversation, ask],
-                    queue=False, **private
+                    queue=False, **quiet, **private
                     ).then(backend.answer_question, [chat], [chat, conversation, question, ask],
-                           show_progress="hidden", **reading)
-        new_chat.click(backend.new_chat, None, [chat, conversation, article], queue=False, **private)
+                           **quiet, **reading)
+        new_chat.click(backend.new_chat, None, [chat, conversation, article], queue=False, **quiet, **private)
         # Gradio finds gr.EventData and gr.Progress parameters by their annotation and default,
         # so these thin wrappers carry them.
         def open_article(event: gr.EventData) -> str:
@@ -246,11 +252,12 @@ def build_app(engine: "Engine") -> "gr.Blocks":
 
         conversation.cite(open_article, None, article, show_progress="minimal", **reading)
         index_views = [index_status, article_list]
-        upload.upload(ingest_uploads, [upload], [status, *index_views], show_progress_on=status, **writing)
-        article_list.remove(remove_article, None, [status, *index_views], **writing)
-        app.load(backend.page_load, None, index_views, **reading)
+        if not read_only:
+            upload.upload(ingest_uploads, [upload], [status, *index_views], show_progress_on=status, **writing)
+            article_list.remove(remove_article, None, [status, *index_views], **quiet, **writing)
+        app.load(backend.page_load, None, index_views, **quiet, **reading)
         gr.api(backend.ask_api, api_name="ask", concurrency_id=READ_QUEUE, concurrency_limit=1)
-    app.backend = backend  # for launch() and tests
+    app.backend = backend  # for ui.server (warm-up) and tests
     return app
 
 
@@ -260,13 +267,3 @@ def launch_options() -> dict[str, Any]:
             "run_history": False, "enable_monitoring": False, "mcp_server": False, "ssr_mode": False,
             "pwa": False, "max_file_size": MAX_UPLOAD, "show_error": True}
 
-
-def launch(engine: "Engine", host: str, port: int) -> None:
-    """Serve the chat UI on host:port until interrupted (blocking)."""
-    app = build_app(engine)
-    app.queue(default_concurrency_limit=1)
-    # quiet: Gradio's banner suggests a public share link, which this offline tool never makes.
-    app.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, **launch_options())
-    reach = "this computer only" if host in LOOPBACK else f"listening on {host}: other computers can reach it"
-    print(f"Chat UI on {app.local_url} ({reach}); Ctrl+C stops it.", flush=True)
-    app.block_thread()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -33,13 +34,17 @@ def _common(command):
 
             return command(make_engine, settings=settings, **kwargs)
         except (ConfigError, IndexProblem, FileNotFoundError, ValueError, RuntimeError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            if kwargs.get("as_json"):  # a --json caller parses stdout: the error is JSON there too
+                click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+            else:
+                click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
 
     return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rag-news", prog_name="rag", message="%(prog)s %(version)s")
 def main() -> None:
     """Ask questions of your news articles, offline; answers are passages with citations."""
 

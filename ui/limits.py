@@ -1,0 +1,94 @@
+"""What the server accepts from the outside (chat, Gradio API, REST): questions and uploads.
+
+Pure checks with one-line messages; the chat shows them, the APIs return them as 4xx errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from rag.config import UISettings
+
+MAX_K = 50
+MAX_QUESTION_CHARS = 1000
+MAX_HISTORY = 20  # earlier questions kept for a follow-up; more only slows the search
+MODES = ("dense", "keyword", "hybrid")
+MB = 1024 * 1024
+
+
+class InputError(ValueError):
+    """Input the server refuses; the message says what is wrong and what is allowed."""
+
+
+def check_question(question: object, k: object = None, history: object = None,
+                   mode: object = None) -> tuple[str, int | None, list[str], str | None]:
+    """(question, k, history, mode) ready for Engine.ask, or InputError saying what is wrong.
+    None (or 0 / "" from forms that cannot send null) stands for the configured default."""
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(question)} characters long; at most {MAX_QUESTION_CHARS}")
+    if k in (None, 0, ""):
+        k = None
+    elif isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k) or not 1 <= k <= MAX_K:
+        raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+    else:
+        k = int(k)
+    history = list(history or [])
+    if not all(isinstance(h, str) and len(h) <= MAX_QUESTION_CHARS for h in history):
+        raise InputError(f"history must be a list of earlier questions (text, at most {MAX_QUESTION_CHARS} "
+                         "characters each)")
+    history = [h.strip() for h in history if h.strip()][-MAX_HISTORY:]
+    if mode in (None, ""):
+        mode = None
+    elif mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return question, k, history, mode
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Upload limits from the config's `ui` section."""
+
+    max_file_bytes: int
+    max_files: int
+    max_total_bytes: int
+
+    @classmethod
+    def from_settings(cls, ui: "UISettings") -> "UploadLimits":
+        return cls(int(ui.max_upload_mb * MB), ui.max_upload_files, int(ui.max_uploads_total_mb * MB))
+
+
+def refuse_uploads(files: Sequence[tuple[str, int]], uploads_dir: Path, limits: UploadLimits) -> list[str]:
+    """Why these uploads (name, size in bytes) are refused, one message per problem; empty if
+    they fit. Any problem refuses the whole upload, so nothing is half stored."""
+    problems = []
+    if len(files) > limits.max_files:
+        problems.append(f"{len(files)} files in one upload; at most {limits.max_files} "
+                        "(ui.max_upload_files): upload them in smaller groups")
+    for name, size in files:
+        if size > limits.max_file_bytes:
+            problems.append(f"{name} is {_mb(size)}; at most {_mb(limits.max_file_bytes)} per file "
+                            "(ui.max_upload_mb)")
+    stored = folder_size(uploads_dir)
+    incoming = sum(size for _, size in files)
+    if stored + incoming > limits.max_total_bytes:
+        problems.append(f"the uploads folder holds {_mb(stored)} and this upload adds {_mb(incoming)}; "
+                        f"at most {_mb(limits.max_total_bytes)} in all (ui.max_uploads_total_mb): "
+                        "remove some uploaded articles first")
+    return problems
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes in the files directly under `folder` (0 if it does not exist)."""
+    if not folder.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.0f} KB"

@@ -1,0 +1,63 @@
+"""Uploaded files into the index, the same way for the chat and the REST API: checked against
+the limits, copied into INDEX/uploads/ (handlers.store_upload), ingested; removal deletes an
+uploaded file left without articles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from ui.handlers import StoredUpload, is_supported_upload, store_upload
+from ui.limits import UploadLimits, refuse_uploads
+
+if TYPE_CHECKING:
+    from rag.engine import Engine
+    from rag.types import IngestReport
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What an upload did: `refused` (limits) means nothing was stored; `rejected` names files
+    of an unsupported type, skipped while the others were indexed."""
+
+    report: "IngestReport | None" = None
+    stored: tuple[StoredUpload, ...] = ()
+    rejected: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+
+def uploads_folder(engine: "Engine") -> Path:
+    """INDEX/uploads/: where uploaded files are kept."""
+    return Path(engine.index_dir).expanduser().resolve() / "uploads"
+
+
+def ingest_uploads(engine: "Engine", files: Sequence[tuple[Path, str]], limits: UploadLimits,
+                   progress: Callable[[str, int, int], None] | None = None) -> UploadOutcome:
+    """Index uploaded files given as (temporary path, name the user gave it)."""
+    folder = uploads_folder(engine)
+    supported = [(path, name) for path, name in files if is_supported_upload(name)]
+    rejected = tuple(name for _, name in files if not is_supported_upload(name))
+    refused = refuse_uploads([(name, Path(path).stat().st_size) for path, name in files], folder, limits)
+    if refused:
+        return UploadOutcome(refused=tuple(refused))
+    stored = tuple(store_upload(Path(path), folder, name) for path, name in supported)
+    if not stored:
+        return UploadOutcome(rejected=rejected)
+    report = engine.ingest([s.path for s in stored], progress=progress)
+    failed = {str(Path(f.path).resolve()) for f in report.failures}
+    for upload in stored:  # a copy that could not be read is not kept
+        if upload.created and str(upload.path.resolve()) in failed:
+            upload.path.unlink(missing_ok=True)
+    return UploadOutcome(report, stored, rejected)
+
+
+def remove_document(engine: "Engine", doc_id: str) -> bool:
+    """Remove one article; an uploaded file left without articles is deleted too. False if the
+    article was not in the index."""
+    path = next((Path(i.path) for i in engine.documents() if i.doc_id == doc_id), None)
+    if path is None or doc_id not in engine.remove([doc_id]):
+        return False
+    if path.parent == uploads_folder(engine) and all(Path(i.path) != path for i in engine.documents()):
+        path.unlink(missing_ok=True)
+    return True
