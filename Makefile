@@ -25,9 +25,10 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# `make run PORT=7861` (or PORT=0: any free port), `make run HOST=0.0.0.0` (needs RAG_AUTH=USER:PASSWORD).
 run: install
 	$(BIN)/rag ingest $(SAMPLE)
-	$(BIN)/rag serve
+	$(BIN)/rag serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 # pytest exits 5 when it ran no test: that is a failure here, never a pass.
 test: install browser
