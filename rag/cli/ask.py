@@ -22,8 +22,10 @@ from rag.types import Answer
 @_common
 def ask(make_engine, settings, question, questions_file, k, mode, as_json) -> None:
     """Answer QUESTION with cited passages from the articles."""
-    if bool(question) == bool(questions_file):
-        raise click.UsageError('give a QUESTION or --file FILE (one question per line), not both')
+    if question and questions_file:
+        raise click.UsageError("give a QUESTION or --file FILE (one question per line), not both")
+    if not question and not questions_file:
+        raise click.UsageError("give a QUESTION or --file FILE (one question per line)")
     questions = [question] if question else [q.strip() for q in questions_file if q.strip()]
     engine = make_engine()
     for i, q in enumerate(questions):

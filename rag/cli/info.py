@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Sequence
 
 import click
 
 from rag.cli.base import _common, main
+from rag.types import DocumentInfo
 
 
 @main.command()
@@ -18,8 +20,7 @@ def stats(make_engine, settings, as_json) -> None:
     if as_json:
         click.echo(json.dumps(data))
     else:
-        for key, value in data.items():
-            click.echo(f"{key:>15}: {value}")
+        click.echo(format_stats(data))
 
 
 @main.command()
@@ -31,6 +32,40 @@ def docs(make_engine, settings, as_json) -> None:
     if as_json:
         click.echo(json.dumps([info.__dict__ for info in infos]))
         return
-    for info in infos:
-        click.echo(f"{info.doc_id}\t{info.source or '-'}\t{info.chunks} chunks\t{info.title}")
-    click.echo(f"{len(infos)} articles")
+    click.echo(format_documents(infos))
+
+
+def format_stats(data: dict[str, Any]) -> str:
+    """One "key: value" line per entry, the values in one column; nested settings as
+    `name=value` pairs ("max_words=110, overlap_sentences=1"), true/false as yes/no."""
+    width = max((len(key) for key in data), default=0) + 1
+    return "\n".join(f"{key + ':':<{width}} {format_value(value)}" for key, value in data.items())
+
+
+def format_value(value: Any) -> str:
+    """A stats value as a person reads it."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(format_value(v) for v in value) or "-"
+    return str(value)
+
+
+def format_documents(infos: Sequence[DocumentInfo]) -> str:
+    """The articles as aligned columns (id, source, chunks, title), then how many there are."""
+    rows = [(i.doc_id, i.source or "-", str(i.chunks), "chunk" if i.chunks == 1 else "chunks", i.title)
+            for i in infos]
+    widths = [max((len(row[col]) for row in rows), default=0) for col in range(4)]
+    lines = [f"{doc_id:<{widths[0]}}  {source:<{widths[1]}}  {count:>{widths[2]}} {noun:<{widths[3]}}  "
+             f"{title}".rstrip() for doc_id, source, count, noun, title in rows]
+    lines.append(f"{plural(len(infos), 'article')}, {plural(sum(i.chunks for i in infos), 'chunk')}")
+    return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 chunk", "2 chunks"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
