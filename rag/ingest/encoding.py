@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from rag.errors import ReadError
 
 _BOMS = (  # longest first: the UTF-32 LE BOM begins with the UTF-16 LE one
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32", "utf-32"), (codecs.BOM_UTF32_BE, "utf-32", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16"), (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
 )
 # Preferred among equally good guesses, most likely first.
 _PREFERRED = ("cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r",
@@ -41,12 +41,12 @@ class DecodedText:
 
 def decode_text(data: bytes) -> DecodedText:
     """The text of a file's bytes. Raises ReadError for binary data or undecodable bytes."""
-    for bom, codec in _BOMS:
+    for bom, codec, name in _BOMS:
         if data.startswith(bom):
             try:
-                return DecodedText(data.decode(codec).lstrip("\ufeff"), codec.removesuffix("-sig"), False)
+                return DecodedText(data.decode(codec).removeprefix("\ufeff"), name, False)
             except UnicodeDecodeError as exc:
-                raise ReadError(f"starts with a {codec} byte-order mark but is not {codec} "
+                raise ReadError(f"starts with a {name} byte-order mark but is not {name} text "
                                 f"(byte {exc.start})") from exc
     nul = data.find(b"\x00")
     if nul != -1:

@@ -13,12 +13,16 @@ multi-column pages from word processors and layout programs. On that text:
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections import Counter
 from pathlib import Path
 
 from rag.errors import ReadError
 from rag.types import Document
+
+# pypdf logs what it repairs in broken files to stderr; the reader's own errors say what matters.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -30,7 +34,12 @@ _BAD_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$)|\.(docx?|pd
 def read_pdf(path: Path, data: bytes) -> tuple[Document, list[str]]:
     """The PDF's text as one Document (page_starts set, offset/line None) and warnings."""
     reader = _open(data)
-    pages = [_page_lines(page, n) for n, page in enumerate(reader.pages, start=1)]
+    pages: list[list[str]] = []
+    heading = ""
+    for n, page in enumerate(reader.pages, start=1):
+        lines, page_heading = _page_lines(page, n, want_heading=not any(pages))
+        pages.append(lines)
+        heading = heading or page_heading
     if not any(pages):
         raise ReadError("no text layer (scanned?); OCR is not supported")
     warnings = []
@@ -39,14 +48,15 @@ def read_pdf(path: Path, data: bytes) -> tuple[Document, list[str]]:
         warnings.append(f"{path.name}: no text layer on page(s) {', '.join(empty)} (scanned?); "
                         "OCR is not supported, those pages are left out")
     running = _running_lines(pages)
-    paragraphs_by_page = [_paragraphs([ln for ln in lines if _key(ln) not in running]) for lines in pages]
+    paragraphs_by_page = [_paragraphs([ln for ln in lines if _key(ln) not in running], heading)
+                          for lines in pages]
 
     meta = _metadata(reader)
     title = meta["title"]
     first_page = next((i for i, p in enumerate(paragraphs_by_page) if p), 0)
     first = paragraphs_by_page[first_page][0] if paragraphs_by_page[first_page] else ""
-    if not title and _looks_like_heading(first):
-        title = first
+    if not title:
+        title = heading or (first if _looks_like_heading(first) else "")
     if title and _SPACES.sub(" ", first).strip().casefold() == title.casefold():
         paragraphs_by_page[first_page] = paragraphs_by_page[first_page][1:]  # the title repeated
 
@@ -84,14 +94,42 @@ def _open(data: bytes):
     return reader
 
 
-def _page_lines(page, number: int) -> list[str]:
-    """The page's non-empty lines, spaces collapsed."""
+def _page_lines(page, number: int, want_heading: bool) -> tuple[list[str], str]:
+    """The page's non-empty lines (spaces collapsed) and, if wanted, its heading: the first run
+    of text set in the page's largest type, when that is clearly larger than the body text."""
+    fragments: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font_dict, font_size) -> None:
+        if text.strip():
+            scale = abs(tm[3] * cm[3]) or abs(tm[0] * cm[0]) or 1.0
+            fragments.append((text, round(font_size * scale, 1)))
+
     try:
-        raw = page.extract_text() or ""
-    except Exception as exc:  # one broken page should not lose the others
+        raw = page.extract_text(visitor_text=visit if want_heading else None) or ""
+    except Exception as exc:  # pypdf raises many types on broken content streams
         raise ReadError(f"page {number} cannot be read ({_short(exc)})") from exc
     lines = (_SPACES.sub(" ", ln).strip() for ln in raw.replace("\r", "\n").split("\n"))
-    return [ln for ln in lines if ln]
+    return [ln for ln in lines if ln], _largest_type(fragments)
+
+
+def _largest_type(fragments: list[tuple[str, float]]) -> str:
+    if not fragments:
+        return ""
+    chars_by_size = Counter()
+    for text, size in fragments:
+        chars_by_size[size] += len(text.strip())
+    body = chars_by_size.most_common(1)[0][0]
+    largest = max(chars_by_size)
+    if largest < 1.2 * body:
+        return ""
+    start = next(i for i, (_, size) in enumerate(fragments) if size == largest)
+    run = []
+    for text, size in fragments[start:]:
+        if size != largest:
+            break
+        run.append(text)
+    heading = _SPACES.sub(" ", " ".join(run).replace("\n", " ")).strip()
+    return heading if _looks_like_heading(heading) else ""
 
 
 def _key(line: str) -> str:
@@ -107,10 +145,14 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {k for k, n in counts.items() if n >= 2 and n > len(with_text) / 2}
 
 
-def _paragraphs(lines: list[str]) -> list[str]:
-    """Lines joined into paragraphs, line-end hyphenation undone."""
+def _paragraphs(lines: list[str], heading: str = "") -> list[str]:
+    """Lines joined into paragraphs, line-end hyphenation undone; `heading` stands alone."""
     if not lines:
         return []
+    if heading:
+        for k in range(1, min(len(lines), 4) + 1):
+            if " ".join(lines[:k]) == heading:
+                return [heading] + _paragraphs(lines[k:])
     lengths = sorted(len(ln) for ln in lines)
     typical = lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))]  # a full line; short ones end paragraphs
     paragraphs: list[str] = []

@@ -1,0 +1,102 @@
+"""PDF reader: real PDFs made with reportlab, read back with pypdf."""
+
+import pytest
+
+from rag.ingest.readers import ReadError, read_documents
+from rag.types import FilePosition
+from tests.ingest.formats import make_pdf, make_picture_pdf
+
+PAGE_ONE = [
+    "Harbour cranes return to Port Talbrey",
+    "",
+    "The port authority said the new cranes were built by an inter-",
+    "national consortium and arrived on Tuesday after a long voyage",
+    "from the shipyard. It is a well-known fact that the old cranes",
+    "had rusted beyond repair.",
+    "",
+    "Dockers welcomed the news.",
+]
+PAGE_TWO = [
+    "The harbour master said the cranes will lift the first containers",
+    "in March, once the rails along the eastern quay are replaced.",
+]
+
+
+def read(path):
+    return read_documents(path, path.read_bytes())
+
+
+def test_two_pages_header_footer_dropped_hyphen_joined_and_pages_known(tmp_path):
+    pdf = make_pdf(tmp_path / "cranes.pdf", [PAGE_ONE, PAGE_TWO], author="Harbour Gazette",
+                   header="THE HARBOUR GAZETTE - SPECIAL REPORT", footer="Page {n} of {total}")
+    result = read(pdf)
+    (document,) = result.documents
+    assert result.warnings == []
+    assert (document.doc_id, document.title, document.source) == (
+        "cranes", "Harbour cranes return to Port Talbrey", "Harbour Gazette")
+    assert document.text == (
+        "The port authority said the new cranes were built by an international consortium and "
+        "arrived on Tuesday after a long voyage from the shipyard. It is a well-known fact that "
+        "the old cranes had rusted beyond repair.\n\n"
+        "Dockers welcomed the news.\n\n"
+        "The harbour master said the cranes will lift the first containers in March, once the "
+        "rails along the eastern quay are replaced.")
+    assert (document.offset, document.line) == (None, None)
+    assert document.page_starts == (0, document.text.index("The harbour master"))
+    start = document.text.index("rails along")
+    assert FilePosition.of(document, start, start + 10) == FilePosition(None, None, None, None, 2)
+    assert FilePosition.of(document, 0, 10).describe() == "p. 1"
+
+
+def test_metadata_title_wins_and_a_real_hyphen_at_a_line_end_is_kept(tmp_path):
+    pdf = make_pdf(tmp_path / "t.pdf", [["Opening line of the page, then a name: Anglo-",
+                                          "American talks resumed on Friday in the capital city."]],
+                   title="Trade talks resume", headline=False)
+    (document,) = read(pdf).documents
+    assert document.title == "Trade talks resume"
+    assert document.text == ("Opening line of the page, then a name: Anglo-American talks resumed "
+                             "on Friday in the capital city.")
+
+
+def test_word_processor_file_names_are_not_titles(tmp_path):
+    pdf = make_pdf(tmp_path / "x.pdf", [["Storm closes the ferry line", "",
+                                          "No ferries ran today between the island and the mainland,",
+                                          "and the harbour office expects none before Sunday."]],
+                   title="Microsoft Word - draft3.docx")
+    (document,) = read(pdf).documents
+    assert document.title == "Storm closes the ferry line"  # the headline: the page's largest type
+    assert document.text.startswith("No ferries ran today")
+
+
+def test_encrypted_pdf_needing_a_password_is_refused_with_the_reason(tmp_path):
+    pdf = make_pdf(tmp_path / "locked.pdf", [["Secret budget figures."]], encrypt="s3cret")
+    with pytest.raises(ReadError, match="^is encrypted and needs a password to open"):
+        read(pdf)
+
+
+def test_encrypted_pdf_with_only_an_owner_password_is_read(tmp_path):
+    pdf = make_pdf(tmp_path / "restricted.pdf", [["Printing is restricted, reading is not."]],
+                   owner_password="owner-only")
+    assert read(pdf).documents[0].text == "Printing is restricted, reading is not."
+
+
+def test_pdf_without_a_text_layer_says_so(tmp_path):
+    with pytest.raises(ReadError) as error:
+        read(make_picture_pdf(tmp_path / "scan.pdf"))
+    assert str(error.value) == "no text layer (scanned?); OCR is not supported"
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage", b"not a pdf at all", b""])
+def test_corrupt_pdf_is_refused_with_the_reason(tmp_path, content):
+    pdf = tmp_path / "broken.pdf"
+    pdf.write_bytes(content)
+    with pytest.raises(ReadError, match="^is not a readable PDF"):
+        read(pdf)
+
+
+def test_truncated_pdf_is_refused(tmp_path):
+    whole = make_pdf(tmp_path / "whole.pdf", [PAGE_ONE, PAGE_TWO]).read_bytes()
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(whole[: len(whole) // 3])
+    with pytest.raises(ReadError, match="^is not a readable PDF"):
+        read(cut)
