@@ -14,13 +14,17 @@ import shutil
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from rag.ingest.readers import SUPPORTED_SUFFIXES
 from rag.types import Answer, Citation, Document, DocumentInfo, FilePosition, IngestReport, Passage
+from ui.display import describe_location, readable_date, written_key_words
 
 NO_INDEX_MESSAGE = ("No articles are indexed yet. Upload articles in the Articles tab, or run "
                     "`rag ingest PATH` in a terminal, then ask again.")
+# The same, said in the Articles tab itself, where the upload button is.
+NO_ARTICLES_LISTED = ("No articles are indexed yet. Add some with the Upload articles button above, "
+                      "or run `rag ingest PATH` in a terminal.")
 SIMILARITY_HELP = ("Cosine similarity between the question and the passage (from -1 to 1; "
                    "around 0.5 and above is close). Not a probability.")
 
@@ -105,8 +109,9 @@ def render_answer(answer: Answer, turn: int = 0) -> str:
     parts = []
     if answer.search_query and answer.search_query != answer.question:
         parts.append(f'<div class="searched-as">(searched as: {escape(answer.search_query)})</div>')
-    sentences = [s.sentence for s in answer.answer]
-    cards = "".join(render_card(p, turn, answer.abstained, sentences) for p in answer.passages)
+    cards = "".join(render_card(p, turn, answer.abstained,
+                                [s.sentence for s in answer.answer if s.passage_rank == p.rank])
+                    for p in answer.passages)
     if answer.abstained:
         reason = f'<div class="reason">Reason: {escape(answer.reason.rstrip("."))}.</div>' if answer.reason else ""
         parts.append('<div class="abstained"><strong>The articles do not answer this question.'
@@ -136,23 +141,25 @@ def cite_attributes(citation: Citation, rank: int, turn: int) -> str:
 
 def render_card(passage: Passage, turn: int, abstained: bool = False,
                 answer_sentences: Sequence[str] = ()) -> str:
-    """A passage card: number, title, source, where it is in its file, the passage text (answer
-    sentences in bold) and its evidence."""
+    """A passage card: number, title, source, where it is in its file, the passage text (the
+    `answer_sentences` taken from this passage in bold) and its evidence."""
     c = passage.citation
-    meta = " · ".join(escape(part) for part in (c.source or Path(c.path).name, c.date) if part)
+    meta = " · ".join(escape(part) for part in (c.source or Path(c.path).name, readable_date(c.date)) if part)
+    title = escape(c.title or Path(c.path).name)
     return (f'<div class="card" role="button" tabindex="0" title="Show in the article" '
             f'{cite_attributes(c, passage.rank, turn)}>'
             f'<div class="card-head"><span class="card-number">[{passage.rank}]</span> '
-            f'<span class="card-title">{escape(c.title or Path(c.path).name)}</span></div>'
+            f'<span class="card-title" title="{title}">{title}</span></div>'
             f'<div class="card-source">{meta}</div>'
-            f'<div class="card-where">{escape(c.location())}</div>'
+            f'<div class="card-where">{escape(describe_location(c))}</div>'
             f'<div class="card-text">{emphasise(passage.text, answer_sentences)}</div>'
             f'<div class="evidence">{evidence_html(passage, abstained)}</div></div>')
 
 
 def emphasise(text: str, sentences: Sequence[str]) -> str:
-    """Escaped `text` with the first occurrence of each of `sentences` in <b class="answer-hit">."""
-    spans = sorted((i, i + len(s)) for s in sentences if s and (i := text.find(s)) >= 0)
+    """Escaped `text` with the first occurrence of each of `sentences` in <b class="answer-hit">
+    (found verbatim, or with its spaces and line breaks laid out differently)."""
+    spans = sorted(span for s in sentences if (span := _find_sentence(text, s)) is not None)
     out, at = [], 0
     for start, end in spans:
         if start < at:  # overlaps the previous one: already bold
@@ -162,8 +169,21 @@ def emphasise(text: str, sentences: Sequence[str]) -> str:
     return "".join(out) + escape(text[at:])
 
 
+def _find_sentence(text: str, sentence: str) -> tuple[int, int] | None:
+    """Where `sentence` first occurs in `text`, allowing any run of white space between words."""
+    sentence = sentence.strip()
+    if not sentence:
+        return None
+    if (i := text.find(sentence)) >= 0:
+        return i, i + len(sentence)
+    pattern = r"\s+".join(re.escape(word) for word in sentence.split())
+    match = re.search(pattern, text)
+    return match.span() if match else None
+
+
 def evidence_html(passage: Passage, abstained: bool = False) -> str:
-    """Honest relevance: the rank, the cosine similarity labelled as such, the matched key words."""
+    """Honest relevance: the rank, the cosine similarity labelled as such, the matched key words
+    as the passage writes them."""
     if passage.rank == 1:
         label = "closest match" if abstained else "best match"
         parts = [f'<span class="badge best">{label}</span>']
@@ -173,7 +193,8 @@ def evidence_html(passage: Passage, abstained: bool = False) -> str:
         parts.append(f'<span class="similarity" title="{escape(SIMILARITY_HELP)}">cosine similarity '
                      f"{passage.dense_score:.2f}</span>")
     if passage.matched_terms:
-        parts.append(f'<span class="terms">key words: {escape(", ".join(passage.matched_terms))}</span>')
+        words = written_key_words(passage.matched_terms, passage.text, passage.citation.title)
+        parts.append(f'<span class="terms">key words: {escape(", ".join(words))}</span>')
     return " · ".join(parts)
 
 
@@ -219,7 +240,7 @@ def render_article(document: Document | None, request: CitationRequest) -> str:
                 f"({escape(request.doc_id)}).</div>")
     text = document.text
     start, end = request.start, request.end
-    meta = [escape(part) for part in (document.source, document.date) if part]
+    meta = [escape(part) for part in (document.source, readable_date(document.date)) if part]
     if document.url:
         meta.append(_link(document.url))
     if end <= len(text):
@@ -235,7 +256,8 @@ def render_article(document: Document | None, request: CitationRequest) -> str:
         body = escape(text)
     cited = escape(f"{request.doc_id}|{start}|{end}")
     return (f'<div class="article-panel" data-cited="{cited}">'
-            f'<div class="article-head"><div class="article-title">{escape(document.title)}</div>'
+            f'<div class="article-head"><div class="article-title" title="{escape(document.title)}">'
+            f'{escape(document.title)}</div>'
             f'<div class="article-meta">{" · ".join(meta)} · {escape(Path(document.path).name)}</div>'
             f'{where}</div><div class="article-text">{body}</div></div>')
 
@@ -254,12 +276,13 @@ def _link(url: str) -> str:
 def render_article_list(infos: Sequence[DocumentInfo]) -> str:
     """A table of the indexed articles (title, source, passages) with a remove button each."""
     if not infos:
-        return f'<div class="article-list empty">{_inline_code(NO_INDEX_MESSAGE)}</div>'
+        return f'<div class="article-list empty">{_inline_code(NO_ARTICLES_LISTED)}</div>'
     rows = "".join(
-        f'<tr data-doc="{escape(i.doc_id)}"><td class="title">{escape(i.title or i.doc_id)}</td>'
+        f'<tr data-doc="{escape(i.doc_id)}"><td class="title" title="{escape(i.title or i.doc_id)}">'
+        f"{escape(i.title or i.doc_id)}</td>"
         f"<td>{escape(i.source or '-')}</td><td class=\"num\">{int(i.chunks)}</td>"
         f'<td class="file" title="{escape(i.path)}">{escape(Path(i.path).name)}</td>'
-        f'<td><button class="remove" data-remove="{escape(i.doc_id)}" '
+        f'<td class="actions"><button class="remove" data-remove="{escape(i.doc_id)}" '
         f'data-title="{escape(i.title or i.doc_id)}">Remove</button></td></tr>'
         for i in infos)
     passages = sum(i.chunks for i in infos)
@@ -274,11 +297,13 @@ def render_article_list(infos: Sequence[DocumentInfo]) -> str:
 
 @dataclass(frozen=True)
 class StoredUpload:
-    """An uploaded file copied into the uploads folder (`created` is False if it was there already)."""
+    """An uploaded file copied into the uploads folder. `created` is False if the same file was
+    there already; `previous` holds the earlier version it replaced, until `settle_uploads`."""
 
     original_name: str
     path: Path
     created: bool
+    previous: Path | None = None
 
 
 def sanitise_filename(name: str) -> str:
@@ -298,19 +323,43 @@ def is_supported_upload(name: str) -> bool:
 
 
 def store_upload(source: Path, folder: Path, original_name: str) -> StoredUpload:
-    """Copy an uploaded file into `folder` under its sanitised name. The same content under the
-    same name is reused; a different file with that name gets '-2', '-3', ... before the suffix."""
+    """Copy an uploaded file into `folder` under its sanitised name. An upload with the name of
+    an earlier one is its new version, as `rag ingest` treats a changed file at the same path:
+    it replaces the file (the same content is left as it is). The replaced version is kept
+    aside as a hidden file (folder walks skip those) until `settle_uploads`, so a new version
+    that cannot be read can be undone."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = Path(sanitise_filename(original_name))
-    digest = _sha256(source)
-    candidate, number = folder / name, 1
-    while candidate.exists():
-        if candidate.is_file() and _sha256(candidate) == digest:
-            return StoredUpload(original_name, candidate, created=False)
-        number += 1
-        candidate = folder / f"{name.stem}-{number}{name.suffix}"
-    shutil.copyfile(source, candidate)
-    return StoredUpload(original_name, candidate, created=True)
+    target = folder / sanitise_filename(original_name)
+    if target.is_file() and _sha256(target) == _sha256(source):
+        return StoredUpload(original_name, target, created=False)
+    previous = None
+    if target.is_file():
+        previous = folder / f".{target.name}.previous"
+        shutil.copy2(target, previous)
+    shutil.copyfile(source, target)
+    return StoredUpload(original_name, target, created=previous is None, previous=previous)
+
+
+def settle_uploads(stored: Sequence[StoredUpload], failed_paths: Iterable[str | Path]) -> None:
+    """After ingesting `stored`: a new file that failed to read is deleted; a new version that
+    failed gives way to the version it replaced (which the index still holds); the kept-aside
+    version of one that was read is deleted."""
+    failed = {str(Path(p).resolve()) for p in failed_paths}
+    for upload in stored:
+        broken = str(upload.path.resolve()) in failed
+        if upload.previous is not None:
+            if broken:
+                shutil.copy2(upload.previous, upload.path)
+            upload.previous.unlink(missing_ok=True)
+        elif broken and upload.created:
+            upload.path.unlink(missing_ok=True)
+
+
+def unique_uploads(files: Sequence[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """(path, name) pairs with one per stored name: of two files that would be stored under the
+    same name in one upload, the later is the new version."""
+    last = {sanitise_filename(name): (path, name) for path, name in files}
+    return list(last.values())
 
 
 def _sha256(path: Path) -> str:

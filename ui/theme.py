@@ -23,14 +23,19 @@ def offline_theme() -> "gr.themes.Base":
                              font=SYSTEM_FONTS, font_mono=SYSTEM_MONO_FONTS)
 
 
-# Scrolls the article panel so the highlighted passage sits below its sticky title, and the
-# window only if the panel itself is out of sight (narrow screens stack the columns).
+# Scrolls the article panel so the highlighted passage sits below its sticky title. On narrow
+# screens the panel is stacked under the chat, out of sight: the window is scrolled to the panel
+# (title at the top, passage under it). On wide screens the window moves only if the passage is
+# out of sight.
 SCROLL_TO_MARK_JS = """
 const scrollToMark = (panel, mark) => {
   const head = panel.querySelector('.article-head');
   panel.scrollTop = mark.offsetTop - Math.max(panel.clientHeight / 4, (head ? head.offsetHeight : 0) + 16);
+  const chat = document.querySelector('#conversation');
+  const stacked = chat && panel.getBoundingClientRect().left < chat.getBoundingClientRect().right - 1;
   const box = mark.getBoundingClientRect();
-  if (box.top < 0 || box.top > window.innerHeight - 40) mark.scrollIntoView({block: 'center'});
+  if (stacked) panel.scrollIntoView({block: 'start'});
+  else if (box.top < 0 || box.top > window.innerHeight - 40) mark.scrollIntoView({block: 'center'});
 };
 """
 
@@ -131,7 +136,8 @@ a.marker:hover { background: var(--color-accent-soft); }
   background: var(--background-fill-primary); cursor: pointer; transition: border-color 0.15s; }
 .card:hover, .card:focus { border-color: var(--color-accent); outline: none; }
 .card.active { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
-.card-head { font-weight: 600; }
+.card-head { font-weight: 600; display: -webkit-box; -webkit-box-orient: vertical;
+  -webkit-line-clamp: 2; line-clamp: 2; overflow: hidden; }
 .card-number { color: var(--color-accent); margin-right: 2px; }
 .card-source { font-size: 0.85em; color: var(--body-text-color-subdued); margin: 1px 0 0; }
 .card-where { font-size: 0.78em; color: var(--body-text-color-subdued); margin: 0 0 6px; }
@@ -166,6 +172,9 @@ mark.cited { background: #fde68a; color: #111827; border-radius: 3px; padding: 1
 .article-list table, .article-list thead, .article-list tbody, .article-list tr, .article-list th,
 .article-list td { border-left: none !important; border-right: none !important; }
 .article-list td.num { text-align: right; }
+.article-list td.title { max-width: 34em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+/* Wide enough for "Click again to remove": asking to confirm moves no column. */
+.article-list td.actions { width: 13em; min-width: 13em; white-space: nowrap; text-align: right; }
 .upload-help { color: var(--body-text-color-subdued); font-size: 0.9em; padding: 6px 4px; }
 .article-list td.file { color: var(--body-text-color-subdued); word-break: break-all; }
 .article-list .summary { margin-bottom: 6px; color: var(--body-text-color-subdued); }
@@ -177,4 +186,6 @@ mark.cited { background: #fde68a; color: #111827; border-radius: 3px; padding: 1
 .ingest-report .error, .status.error { color: #dc2626; }
 .ingest-report .warning { color: #b45309; }
 .status { margin: 4px 0; }
+/* The API page lists an MCP tab whatever the server does; this server runs no MCP. */
+li.snippet:has(img[src*="mcp"]) { display: none !important; }
 """

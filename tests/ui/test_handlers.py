@@ -7,10 +7,12 @@ import html
 import json
 from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from rag.types import Answer, AnswerSentence, Citation, Document, DocumentInfo, FileFailure, IngestReport, Passage
+from rag.types import (Answer, AnswerSentence, Citation, Document, DocumentInfo, FileFailure, FilePosition,
+                       IngestReport, Passage)
 from ui import handlers as h
 
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
@@ -111,6 +113,23 @@ def test_answer_sentences_are_bold_inside_their_card():
     assert h.emphasise("One. <Two>. Three.", ["<Two>.", "Missing."]) == \
         'One. <b class="answer-hit">&lt;Two&gt;.</b> Three.'
     assert h.emphasise("A. B.", ["A. B.", "B."]) == '<b class="answer-hit">A. B.</b>'
+    # the same words with the line laid out differently are still the sentence
+    assert h.emphasise("It was a\nthreat. End.", ["It was a threat."]) == \
+        '<b class="answer-hit">It was a\nthreat.</b> End.'
+
+
+def test_each_card_bolds_exactly_the_sentences_the_answer_took_from_it():
+    # Passages overlap by a sentence: "Shared sentence here." is in both, but the answer took it
+    # from passage 2, so only card [2] bolds it; card [1] bolds the sentence taken from it.
+    first = passage(1, "The cause came first. Shared sentence here.", doc_id="d", start=0, end=43)
+    second = passage(2, "Shared sentence here. The event came next.", doc_id="d", start=22, end=64)
+    answer = Answer("why?", False, (first, second),
+                    (AnswerSentence("The cause came first.", 1), AnswerSentence("Shared sentence here.", 2)), "why?")
+    cards = h.render_answer(answer).split('<div class="card"')[1:]
+    bold = [[piece.split("</b>")[0] for piece in card.split('<b class="answer-hit">')[1:]] for card in cards]
+    assert bold == [["The cause came first."], ["Shared sentence here."]]
+    abstained = Answer("q", True, (first, second), (), "q", "weak")
+    assert "answer-hit" not in h.render_answer(abstained)
 
 
 def test_search_query_is_shown_when_it_differs_from_the_question():
@@ -119,13 +138,61 @@ def test_search_query_is_shown_when_it_differs_from_the_question():
 
 
 def test_relevance_is_a_rank_a_labelled_cosine_similarity_and_key_words_never_a_percentage():
-    assert h.evidence_html(passage(1, dense=0.6234, terms=("sadr", "itikaf"))) == (
+    text = "He cancelled his itikaf after Sadr’s aides saw the video."
+    assert h.evidence_html(passage(1, text, dense=0.6234, terms=("sadr", "itikaf"))) == (
         '<span class="badge best">best match</span> · <span class="similarity" title="'
         + h.escape(h.SIMILARITY_HELP) + '">cosine similarity 0.62</span> · '
-        '<span class="terms">key words: sadr, itikaf</span>')
+        '<span class="terms">key words: Sadr, itikaf</span>')
     assert h.evidence_html(passage(3, dense=None, terms=())) == '<span class="badge">match 3</span>'
     assert "closest match" in h.evidence_html(passage(1), abstained=True)
     assert "%" not in h.render_answer(Answer("q", False, (passage(1), passage(2)), (), "q"))
+
+
+def test_key_words_are_shown_as_the_passage_writes_them_not_stemmed():
+    text = "Residents fled the heat as the volcano erupted. Later, residents returned; it erupts often."
+    shown = h.evidence_html(passage(2, text, terms=("resid", "heat", "erupt", "volcano", "lava"), title="Lava"))
+    assert shown.endswith('<span class="terms">key words: Residents, heat, erupted, volcano, Lava</span>')
+    # an index built without stemming matches whole words: shown as written too
+    assert "key words: erupted, Residents" in h.evidence_html(passage(2, text, terms=("erupted", "residents")))
+    # a term the text does not hold (should not happen) is shown as the index has it
+    assert "key words: zzz" in h.evidence_html(passage(2, text, terms=("zzz",)))
+
+
+def test_cards_show_readable_dates_and_locations_that_mean_something():
+    html_passage = Passage(1, "Bridge text.", 1.0, Citation("bridge", "The bridge", "City News", "/x/bridge.html",
+                                                            0, 474, date="2024-05-03T09:00:00Z"))
+    card = h.render_card(html_passage, 0)
+    assert '<div class="card-source">City News · 3 May 2024</div>' in card
+    assert '<div class="card-where">bridge.html, characters 0–474 of the article</div>' in card
+    pdf = Passage(1, "Harbour text.", 1.0, Citation("harbour", "Harbour", "Port Weekly", "/x/harbour.pdf", 10, 90,
+                                                    file=FilePosition(None, None, None, None, 3)))
+    assert '<div class="card-where">harbour.pdf, p. 3</div>' in h.render_card(pdf, 0)
+    text = Passage(1, "T.", 1.0, Citation("a", "A", "S", "/x/a.txt", 5, 9, file=FilePosition(105, 109, 7, 8)))
+    assert '<div class="card-where">a.txt, lines 7–8 (characters 105–109)</div>' in h.render_card(text, 0)
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("2024-05-03T09:00:00Z", "3 May 2024"),
+    ("2024-05-03T23:30:00-05:00", "3 May 2024"),  # the day as written, not converted
+    ("2024-05-03", "3 May 2024"),
+    ("Fri, 03 May 2024 09:00:00 GMT", "3 May 2024"),
+    ("2024-05", "May 2024"),
+    ("2024", "2024"),
+    ("spring 2024", "spring 2024"),
+    ("", ""),
+])
+def test_dates_are_written_as_people_write_them(raw, shown):
+    from ui.display import readable_date
+
+    assert readable_date(raw) == shown
+
+
+def test_long_titles_carry_their_full_text_as_a_tooltip():
+    title = "A very long title " * 8
+    card = h.render_card(passage(1, title=title), 0)
+    assert f'<span class="card-title" title="{h.escape(title)}">' in card
+    panel = h.render_article(Document("d", "text", title, "", "/a.txt"), h.CitationRequest("d", 0, 2))
+    assert f'<div class="article-title" title="{h.escape(title)}">' in panel
 
 
 def test_abstention_says_so_plainly_with_the_reason_and_folded_passages():
@@ -228,11 +295,13 @@ def test_article_list_has_title_source_count_and_a_remove_button_each():
     markup = h.render_article_list([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
                                     DocumentInfo("b-2", "", "", "/x/two.md", 1)])
     assert '<div class="summary">2 articles, 28 passages</div>' in markup
-    assert ('<tr data-doc="a-1"><td class="title">First</td><td>Raseef22</td><td class="num">27</td>'
-            '<td class="file" title="/x/one.txt">one.txt</td><td><button class="remove" data-remove="a-1" '
-            'data-title="First">Remove</button></td></tr>') in markup
-    assert '<td class="title">b-2</td><td>-</td>' in markup
-    assert "No articles are indexed yet" in h.render_article_list([])
+    assert ('<tr data-doc="a-1"><td class="title" title="First">First</td><td>Raseef22</td><td class="num">27</td>'
+            '<td class="file" title="/x/one.txt">one.txt</td><td class="actions"><button class="remove" '
+            'data-remove="a-1" data-title="First">Remove</button></td></tr>') in markup
+    assert '<td class="title" title="b-2">b-2</td><td>-</td>' in markup
+    empty = h.render_article_list([])
+    assert "No articles are indexed yet. Add some with the Upload articles button above" in empty
+    assert "in the Articles tab" not in empty  # it is the Articles tab
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -252,26 +321,45 @@ def test_upload_names_are_sanitised(name, expected):
     assert h.sanitise_filename(name) == expected
 
 
-def test_uploads_are_copied_reused_when_identical_and_suffixed_when_different(tmp_path):
+def test_an_upload_with_the_name_of_an_earlier_one_is_its_new_version(tmp_path):
     folder, incoming = tmp_path / "uploads", tmp_path / "incoming"
     incoming.mkdir()
-    first, second, third = (incoming / n for n in ("a", "b", "c"))
+    first, second = incoming / "a", incoming / "b"
     first.write_text("one")
     second.write_text("two")
-    third.write_text("three")
-    stored = h.store_upload(first, folder, "news.txt")
-    assert stored == h.StoredUpload("news.txt", folder / "news.txt", True)
+    assert h.store_upload(first, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news.txt", True)
     assert h.store_upload(first, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news.txt", False)
-    assert h.store_upload(second, folder, "news.txt").path == folder / "news-2.txt"
-    assert h.store_upload(third, folder, "news.txt").path == folder / "news-3.txt"
-    assert h.store_upload(second, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news-2.txt", False)
-    assert sorted(p.name for p in folder.iterdir()) == ["news-2.txt", "news-3.txt", "news.txt"]
-    assert (folder / "news-3.txt").read_text() == "three"
+    replaced = h.store_upload(second, folder, "news.txt")
+    assert replaced == h.StoredUpload("news.txt", folder / "news.txt", False, folder / ".news.txt.previous")
+    assert (folder / "news.txt").read_text() == "two" and replaced.previous.read_text() == "one"
+    h.settle_uploads([replaced], failed_paths=[])  # read: the earlier version is gone
+    assert sorted(p.name for p in folder.iterdir()) == ["news.txt"] and (folder / "news.txt").read_text() == "two"
 
 
-def test_supported_uploads_match_the_readers():
-    assert [n for n in ("a.txt", "b.MD", "c.html", "d.htm", "e.jsonl", "f.pdf", "g") if h.is_supported_upload(n)] == [
-        "a.txt", "b.MD", "c.html", "d.htm", "e.jsonl"]
+def test_a_new_version_that_fails_to_read_gives_way_to_the_earlier_one(tmp_path):
+    folder, incoming = tmp_path / "uploads", tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "good").write_text("good")
+    (incoming / "bad").write_text("bad")
+    (incoming / "other").write_text("other")
+    h.store_upload(incoming / "good", folder, "news.txt")
+    replaced = h.store_upload(incoming / "bad", folder, "news.txt")
+    new = h.store_upload(incoming / "other", folder, "other.txt")
+    h.settle_uploads([replaced, new], failed_paths=[str(folder / "news.txt"), folder / "other.txt"])
+    assert sorted(p.name for p in folder.iterdir()) == ["news.txt"] and (folder / "news.txt").read_text() == "good"
+
+
+def test_of_two_files_stored_under_one_name_in_one_upload_the_later_counts():
+    a, b, c = Path("/tmp/1"), Path("/tmp/2"), Path("/tmp/3")
+    assert h.unique_uploads([(a, "News.txt"), (b, "other.md"), (c, "News.txt")]) == [(c, "News.txt"), (b, "other.md")]
+
+
+def test_supported_uploads_are_the_readers_types():
+    from rag.ingest.readers import SUPPORTED_SUFFIXES
+
+    assert all(h.is_supported_upload(f"article{suffix.upper()}") for suffix in SUPPORTED_SUFFIXES)
+    assert {".txt", ".md", ".html", ".jsonl", ".pdf", ".docx", ".epub"} <= set(SUPPORTED_SUFFIXES)
+    assert not h.is_supported_upload("photo.png") and not h.is_supported_upload("noext")
 
 
 def test_ingest_report_uses_the_uploaded_names(tmp_path):
@@ -285,8 +373,8 @@ def test_ingest_report_uses_the_uploaded_names(tmp_path):
         '<li class="ok">2 article(s), 7 passage(s) now searchable</li>'
         '<li class="error">failed: bad.jsonl: line 1: &lt;not json&gt;</li>'
         '<li class="warning">warning: chunk too long in news-2.txt</li>'
-        '<li class="error">not uploaded: slides.pdf: unsupported file type (use .txt, .md, .markdown, '
-        '.html, .htm, .jsonl)</li></ul>')
+        f'<li class="error">not uploaded: slides.pdf: unsupported file type (use {", ".join(h.SUPPORTED_SUFFIXES)})'
+        '</li></ul>')
     assert h.render_ingest_report(None, []) == ""
 
 
@@ -316,14 +404,14 @@ def test_upload_copies_ingests_reports_and_remove_deletes_the_copy(backend, tmp_
     incoming = tmp_path / "gradio-temp" / "arctic honey.txt"
     incoming.parent.mkdir()
     incoming.write_text(HONEY, encoding="utf-8")
-    (tmp_path / "gradio-temp" / "slides.pdf").write_bytes(b"%PDF")
+    (tmp_path / "gradio-temp" / "photo.png").write_bytes(b"\x89PNG")
     progress = []
     status, index_status, articles = backend.ingest_uploads(
-        [str(incoming), str(tmp_path / "gradio-temp" / "slides.pdf")],
+        [str(incoming), str(tmp_path / "gradio-temp" / "photo.png")],
         lambda value, desc=None, unit=None: progress.append((value, desc, unit)))
     copy = backend.uploads_dir / "arctic_honey.txt"
     assert copy.read_text(encoding="utf-8") == HONEY
-    assert "added: arctic honey.txt" in status and "not uploaded: slides.pdf" in status
+    assert "added: arctic honey.txt" in status and "not uploaded: photo.png" in status
     assert "your 1 article." in index_status and "Polar Gazette" in articles
     assert ((1, 1), "Reading files", "files") in progress and ((1, 1), "Saving the index", "steps") in progress
 
