@@ -1,4 +1,4 @@
-"""The Engine: the one entry point the CLI and the UI call (ingest, ask, stats, documents)."""
+"""The Engine: the one entry point the CLI, the UI and the API call (ingest, ask, stats, documents)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from embeddings import Embedder, make_embedder
 from rag.answer.abstain import keyword_coverage, should_abstain
 from rag.answer.extract import extract_answer
 from rag.config import Settings, default_index_dir
-from rag.index.build import Progress, build_settings, remove_documents, update_index
-from rag.index.folder import Snapshot, load_snapshot
-from rag.index.manifest import check_compatible, read_manifest
+from rag.errors import IndexMissingError
+from rag.index.base import IndexStore
+from rag.index.layout import write_lock
+from rag.index.registry import begin_rebuild, open_store
 from rag.index.sparse import keyword_tokens
+from rag.ingest.pipeline import Ingest, Progress, build_settings, check_build
 from rag.offline import enforce_offline
 from rag.retrieve.followup import resolve_followup
 from rag.retrieve.retriever import Retriever
@@ -21,12 +23,12 @@ from rag.types import Answer, Document, DocumentInfo, Evidence, IngestReport, Pa
 
 
 class Engine:
-    """Answers questions over one index folder with cited passages.
+    """Answers questions over one index with cited passages.
 
-    The embedder loads lazily; the index is re-read when another process (or this one) has
-    written a new generation, so the CLI and a running UI can share a folder. Questions may be
-    asked from several threads, also while another thread ingests: writers take the index
-    folder's lock, and a reader keeps the generation it started with.
+    The embedder and the index load lazily. Before each question the engine catches up with
+    what other processes (or threads) wrote, at the cost of one small query when nothing
+    changed. Questions may be asked from several threads, also while another thread ingests:
+    a writer works on its own connection under the index's lock.
     """
 
     def __init__(self, settings: Settings | None = None, index_dir: str | Path | None = None,
@@ -35,21 +37,83 @@ class Engine:
         self.settings = settings or Settings()
         self.index_dir = Path(index_dir or self.settings.index_dir or default_index_dir()).expanduser()
         self.embedder = embedder or make_embedder(self.settings.embedding)
-        self._snapshot: Snapshot | None = None
+        self._reader: IndexStore | None = None
+        self._checked_generation = -1
         self._lock = threading.RLock()
 
     # writing ---------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None,
                rebuild: bool = False) -> IngestReport:
-        """Add or update the articles in these files and folders (see rag.index.build)."""
-        return update_index(self.index_dir, list(paths), self.settings, self.embedder, progress, rebuild)
+        """Add or update the articles in these files and folders (see rag.ingest.pipeline).
+
+        With `rebuild`, everything is read and embedded again into a new index that replaces
+        the current one when complete (no paths: the files the current index lists).
+        """
+        with write_lock(self.index_dir):
+            if rebuild:
+                target, publish, known = begin_rebuild(self.settings, self.index_dir)
+                if not paths and not known:
+                    target.close()
+                    from rag.errors import IndexProblem
+
+                    raise IndexProblem(f"nothing to rebuild at {self.index_dir}: the index lists no files that "
+                                       "still exist; give them: `rag ingest --rebuild PATH...`")
+                try:
+                    report = Ingest(target, self.settings, self.embedder, progress).run(list(paths) or known)
+                except BaseException:
+                    target.close()
+                    raise
+                publish()
+                target.close()
+                return report
+            store = open_store(self.settings, self.index_dir, create=True)
+            try:
+                return Ingest(store, self.settings, self.embedder, progress).run(list(paths))
+            finally:
+                store.close()
 
     def remove(self, doc_ids: Sequence[str]) -> list[str]:
         """Remove documents by id; returns those that were removed."""
-        return remove_documents(self.index_dir, list(doc_ids), self.settings, self.embedder)
+        with write_lock(self.index_dir):
+            try:
+                store = open_store(self.settings, self.index_dir)
+            except IndexMissingError:
+                return []
+            try:
+                return Ingest(store, self.settings, self.embedder).remove(list(doc_ids))
+            finally:
+                store.close()
+
+    def check(self, repair: bool = False) -> list[str]:
+        """Problems of the index (empty: healthy); with `repair`, rebuild what can be rebuilt
+        from the stored record (nothing is embedded again) and return what was done."""
+        if not repair:
+            return self.store().check()
+        with write_lock(self.index_dir):
+            store = open_store(self.settings, self.index_dir)
+            try:
+                return store.repair() if hasattr(store, "repair") else []
+            finally:
+                store.close()
 
     # reading ---------------------------------------------------------------------------------
+
+    def store(self) -> IndexStore:
+        """The index for reading, caught up with the latest write and checked against the
+        config (IndexMissingError before the first ingest)."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = open_store(self.settings, self.index_dir)
+            reader = self._reader
+        reader.refresh()
+        generation = reader.generation()
+        if generation != self._checked_generation:
+            info = reader.info()
+            if info is not None:
+                check_build(info.build, build_settings(self.settings, self.embedder.name), reader.location)
+            self._checked_generation = generation
+        return reader
 
     def ask(self, question: str, k: int | None = None, history: Sequence[str] = (),
             mode: str | None = None) -> Answer:
@@ -63,18 +127,22 @@ class Engine:
         if not question:
             raise ValueError("the question is empty")
         k = k or self.settings.retrieval.k
-        snapshot = self.snapshot()
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        store = self.store()
+        stemming = self.settings.retrieval.stemming
         query = resolve_followup(question, list(history))
         query_vector = self.embedder.embed([query])[0]
-        hits = Retriever(snapshot, self.embedder, self.settings.retrieval).retrieve(query, k, mode, query_vector)
-        stored = snapshot.store.chunks(h.chunk_id for h in hits)
-        query_terms = keyword_tokens(query, snapshot.keyword.stemming)
-        idf = snapshot.keyword.idf(query_terms)
+        hits = Retriever(store, self.embedder, self.settings.retrieval).retrieve(query, k, mode, query_vector)
+        stored = store.chunks(h.chunk_id for h in hits)
+        hits = [h for h in hits if h.chunk_id in stored]  # removed since the search: left out
+        query_terms = keyword_tokens(query, stemming)
+        idf = store.term_idf(query_terms)
         passages = []
         coverage = 0.0
         for rank, hit in enumerate(hits, start=1):
             chunk = stored[hit.chunk_id]
-            terms = set(keyword_tokens(f"{chunk.citation.title} {chunk.chunk.text}", snapshot.keyword.stemming))
+            terms = set(keyword_tokens(f"{chunk.citation.title} {chunk.chunk.text}", stemming))
             coverage = max(coverage, keyword_coverage(query_terms, terms, idf))
             passages.append(Passage(
                 rank, chunk.chunk.text, hit.score, chunk.citation, hit.dense_score, hit.keyword_score,
@@ -86,51 +154,47 @@ class Engine:
         if not abstained:
             answer = extract_answer(
                 query, query_vector, set(query_terms), passages, self.embedder,
-                lambda s: keyword_tokens(s, snapshot.keyword.stemming), self.settings.answer.max_sentences)
+                lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences)
         return Answer(question, abstained, tuple(passages), answer, query, reason, evidence if hits else None)
 
     def stats(self) -> dict:
-        """Counts and build settings of the index, for `rag stats`."""
-        manifest = read_manifest(self.index_dir)
-        if manifest is None:
-            return {"documents": 0, "chunks": 0, "files": 0, "model": self.embedder.name,
-                    "index": str(self.index_dir), "exists": False}
+        """Counts and build settings of the index, for `rag stats` (`healthy`, `problems`)."""
+        base = {"model": self.embedder.name, "index": str(self.index_dir),
+                "backend": getattr(self.settings, "store", None) and self.settings.store.backend or "local"}
+        try:
+            store = self.store()
+        except IndexMissingError:
+            return {"documents": 0, "chunks": 0, "files": 0, **base, "exists": False, "healthy": True,
+                    "problems": []}
+        info = store.info()
+        problems = store.check()
+        if info is None:
+            return {"documents": 0, "chunks": 0, "files": 0, **base, "exists": True, "healthy": not problems,
+                    "problems": problems, "backend": store.backend, "location": store.location}
         return {
-            "documents": manifest.documents, "chunks": manifest.chunks, "files": len(manifest.files),
-            "model": manifest.model, "dimension": manifest.dimension, "index": str(self.index_dir),
-            "exists": True, "generation": manifest.generation, "updated": manifest.updated,
-            "chunking": manifest.chunking, "retrieval_mode": self.settings.retrieval.mode,
+            "documents": info.documents, "chunks": info.chunks, "files": info.files,
+            "model": info.build.get("model"), "dimension": info.dimension, "index": str(self.index_dir),
+            "exists": True, "generation": info.generation, "updated": info.updated,
+            "chunking": info.build.get("chunking"), "retrieval_mode": self.settings.retrieval.mode,
+            "backend": store.backend, "location": store.location,
+            "healthy": not problems, "problems": problems,
         }
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed article with its chunk count."""
-        if read_manifest(self.index_dir) is None:
+        try:
+            return self.store().documents()
+        except IndexMissingError:
             return []
-        return self.snapshot().store.document_infos()
 
     def document(self, doc_id: str) -> Document | None:
         """The full text and metadata of one article, for showing a citation in context."""
-        return self.snapshot().store.document(doc_id)
+        return self.store().document(doc_id)
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than on the first question."""
         self.embedder.embed(["warm up"])
-        if read_manifest(self.index_dir) is not None:
-            self.snapshot()
-
-    def snapshot(self) -> Snapshot:
-        """The current index generation, reloaded when a newer one has been written.
-
-        A replaced generation is not closed here: a question in another thread may still be
-        reading it. Its SQLite connection closes when the last reference goes.
-        """
-        with self._lock:
-            manifest = read_manifest(self.index_dir)
-            current = self._snapshot
-            if current is None or manifest is None or manifest.generation != current.manifest.generation:
-                self._snapshot = None
-                snapshot = load_snapshot(self.index_dir)
-                check_compatible(snapshot.manifest, build_settings(self.settings, self.embedder.name),
-                                 self.index_dir)
-                self._snapshot = snapshot
-            return self._snapshot
+        try:
+            self.store()
+        except IndexMissingError:
+            pass

@@ -48,4 +48,4 @@ def test_warm_up_loads_the_index_and_works_before_any_ingest(tmp_path: Path):
     engine.warm_up()  # no index yet: only the model
     engine.ingest([SAMPLE])
     engine.warm_up()
-    assert engine._snapshot is not None and engine._snapshot.manifest.documents == 5
+    assert engine._reader is not None and engine._reader.info().documents == 5

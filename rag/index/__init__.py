@@ -1,1 +1,2 @@
-"""The index folder: chunk store (SQLite), dense vectors (FAISS), keyword index (bm25s), manifest."""
+"""Where an index lives: the store interface (base), its backends (local: SQLite record + FAISS +
+tantivy; milvus) picked by the registry, and the keyword tokens every backend uses (sparse)."""

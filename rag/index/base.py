@@ -69,7 +69,7 @@ class IndexInfo:
     chunks: int
     dimension: int
     updated: str  # ISO time of the last write
-    files: dict[str, FileRecord]
+    files: int  # how many files it was built from (file_records lists them)
 
 
 @runtime_checkable
@@ -95,6 +95,16 @@ class IndexStore(Protocol):
 
     def close(self) -> None:
         """Release files and connections."""
+
+    def maintain(self) -> None:
+        """After an ingest: upkeep of derived structures (re-save, compact); may be a no-op."""
+
+    def rebuild_target(self) -> "IndexStore":
+        """An empty store beside this one, for `rag ingest --rebuild`: this one keeps answering
+        until `replace_with(target)` makes the target the index."""
+
+    def replace_with(self, target: "IndexStore") -> None:
+        """Make a completed rebuild target the index, and drop this one's data."""
 
     # writing -------------------------------------------------------------------------------
     def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
@@ -125,6 +135,12 @@ class IndexStore(Protocol):
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
         """The ids of these documents' chunks."""
+
+    def file_records(self, paths: Iterable[str] | None = None) -> dict[str, FileRecord]:
+        """The records of these files (those the index knows), or of every file (None)."""
+
+    def files_under(self, folder: str) -> list[str]:
+        """The indexed files whose path lies under `folder` (an absolute path)."""
 
     def existing_doc_ids(self, doc_ids: Iterable[str]) -> set[str]:
         """Which of these document ids the index holds."""

@@ -1,29 +1,74 @@
-"""Dense vectors in a FAISS inner-product index (cosine similarity on unit vectors)."""
+"""The vector index: FAISS, derived from the vectors in the record and saved with its generation.
+
+Small indexes are searched exactly (flat inner product on unit vectors = cosine). Above
+`ANN_THRESHOLD` passages the saved index is an IVF index with 8-bit scalar-quantised vectors
+(a quarter of the memory); callers re-score its candidates with the exact stored vectors, so
+quantisation only affects which candidates are found (recall measured in the README).
+
+A saved file is named after the generation it reflects (dense-g000042.faiss); a process loads
+the newest and applies the record's later changes in memory, so a write of one article never
+rewrites this file. Writers re-save it when enough has changed since.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import re
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import faiss
 import numpy as np
 
+from rag.errors import IndexDamagedError
+
+ANN_THRESHOLD = 200_000  # passages; below it exact search is fast enough (README, speed)
+NPROBE = 32
+_FILE = re.compile(r"dense-g(\d{6,})\.faiss$")
+
 
 class DenseIndex:
-    """Exact inner-product search over chunk vectors, addressed by chunk id."""
+    """Inner-product search over chunk vectors, addressed by chunk id."""
 
-    def __init__(self, index: "faiss.IndexIDMap2") -> None:
+    def __init__(self, index: "faiss.Index", generation: int = 0) -> None:
         self._index = index
+        self.generation = generation
+        faiss.omp_set_num_threads(1)  # one query at a time: threads cost more than they give
+
+    # building --------------------------------------------------------------------------------
 
     @classmethod
     def empty(cls, dimension: int) -> "DenseIndex":
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
 
     @classmethod
-    def load(cls, path: Path) -> "DenseIndex":
-        return cls(faiss.read_index(str(path)))
+    def build(cls, dimension: int, count: int, batches: "Iterable[tuple[np.ndarray, np.ndarray]]",
+              sample: "Iterator[np.ndarray] | None" = None, generation: int = 0) -> "DenseIndex":
+        """An index of `count` vectors given as (ids, vectors) batches: flat below the
+        threshold, else IVF trained on `sample` (vectors drawn from the same data)."""
+        if count < ANN_THRESHOLD:
+            dense = cls.empty(dimension)
+        else:
+            nlist = int(4 * math.sqrt(count))
+            quantizer = faiss.IndexFlatIP(dimension)
+            index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist,
+                                                  faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+            training = np.vstack(list(sample)) if sample is not None else None
+            if training is None or len(training) < nlist:
+                raise ValueError("an IVF index needs a training sample of at least nlist vectors")
+            index.train(np.ascontiguousarray(training, dtype=np.float32))
+            index.nprobe = NPROBE
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove_ids by id
+            dense = cls(index)
+        for ids, vectors in batches:
+            dense.add(ids.tolist(), vectors)
+        dense.generation = generation
+        return dense
 
-    def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+    @property
+    def approximate(self) -> bool:
+        return isinstance(faiss.downcast_index(self._index), faiss.IndexIVF)
 
     @property
     def dimension(self) -> int:
@@ -41,17 +86,61 @@ class DenseIndex:
         if chunk_ids:
             self._index.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
 
-    def vectors(self, chunk_ids: list[int]) -> np.ndarray:
-        """The stored vectors of these chunks, in order."""
-        if not chunk_ids:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([self._index.reconstruct(int(i)) for i in chunk_ids])
-
     def search(self, query: np.ndarray, k: int) -> tuple[list[int], list[float]]:
-        """The k most similar chunk ids and their cosine similarities, best first."""
+        """The k most similar chunk ids and their (approximate) similarities, best first."""
         k = min(k, len(self))
         if k == 0:
             return [], []
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         keep = ids[0] >= 0
         return [int(i) for i in ids[0][keep]], [float(s) for s in scores[0][keep]]
+
+    # files -----------------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> Path:
+        """Write dense-g<generation>.faiss atomically; older files but the previous one are
+        removed (a process may be opening it right now)."""
+        final = folder / f"dense-g{self.generation:06d}.faiss"
+        tmp = folder / f".{final.name}.{os.getpid()}.tmp"
+        try:
+            faiss.write_index(self._index, str(tmp))
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        for old in saved_files(folder)[2:]:
+            old[1].unlink(missing_ok=True)
+        return final
+
+    @classmethod
+    def load_newest(cls, folder: Path) -> "DenseIndex | None":
+        """The newest saved index (None when there is none). A file deleted between listing and
+        opening (a writer saved a newer one) is retried with the next listing."""
+        for _ in range(3):
+            files = saved_files(folder)
+            if not files:
+                return None
+            generation, path = files[0]
+            try:
+                index = faiss.read_index(str(path))
+            except RuntimeError as exc:
+                if path.exists():
+                    raise IndexDamagedError(f"{path} is damaged ({str(exc).splitlines()[0][:120]}): "
+                                            "run `rag check --repair` (it rebuilds it from the record; "
+                                            "nothing is embedded again)") from exc
+                continue
+            if isinstance(faiss.downcast_index(index), faiss.IndexIVF):
+                faiss.extract_index_ivf(index).nprobe = NPROBE
+            return cls(index, generation)
+        return None
+
+
+def saved_files(folder: Path) -> list[tuple[int, Path]]:
+    """Saved index files, newest first."""
+    found = []
+    for path in folder.glob("dense-g*.faiss"):
+        match = _FILE.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found, reverse=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from embeddings.base import Embedder
 from rag.config import RetrievalSettings
-from rag.index.folder import Snapshot
+from rag.index.base import IndexStore
 from rag.index.sparse import keyword_tokens
 from rag.retrieve.diversity import select_diverse
 from rag.retrieve.fusion import max_scaled, min_max, ranks_of, reciprocal_rank_fusion, score_mix
@@ -31,10 +31,10 @@ class Candidates:
 
 
 class Retriever:
-    """Dense (FAISS), keyword (BM25) or hybrid retrieval over one index snapshot."""
+    """Dense, keyword (BM25) or hybrid retrieval over one index store."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, settings: RetrievalSettings) -> None:
-        self.snapshot = snapshot
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: RetrievalSettings) -> None:
+        self.store = store
         self.embedder = embedder
         self.settings = settings
 
@@ -52,8 +52,8 @@ class Retriever:
         candidates = self.candidates(query, query_vector, mode)
         if not len(candidates.chunk_ids):
             return []
-        stored = self.snapshot.store.chunks(candidates.chunk_ids.tolist())
-        texts = [stored[int(c)].chunk.text for c in candidates.chunk_ids]
+        stored = self.store.chunks(candidates.chunk_ids.tolist())
+        texts = [stored[int(c)].chunk.text if int(c) in stored else "" for c in candidates.chunk_ids]
         relevance = self.fuse(candidates, mode)
         if mode == "hybrid":
             relevance = max_scaled(relevance + self.rerank_bonus(query, texts))
@@ -71,15 +71,15 @@ class Retriever:
         """The top `candidates` of each retriever the mode uses, each scored by both retrievers
         (dense scores are computed in every mode: they also drive diversity)."""
         depth = self.settings.candidates
-        keyword_all = self.snapshot.keyword.scores(query)
-        keyword_ids = self.snapshot.keyword.chunk_ids
-        dense_order = self.snapshot.dense.search(query_vector, depth)[0] if mode != "keyword" else []
-        keyword_order = [int(keyword_ids[i]) for i in np.argsort(-keyword_all, kind="stable")[:depth]
-                         if keyword_all[i] > 0] if mode != "dense" else []
+        terms = keyword_tokens(query, self.settings.stemming)
+        dense_order = self.store.search_dense(query_vector, depth)[0] if mode != "keyword" else []
+        keyword_order, keyword_found = self.store.search_keyword(terms, depth) if mode != "dense" else ([], [])
         chunk_ids = np.array(list(dict.fromkeys([*dense_order, *keyword_order])), dtype=np.int64)
-        vectors = self.snapshot.dense.vectors(chunk_ids.tolist())
-        position = {int(c): i for i, c in enumerate(keyword_ids)}
-        keyword = np.array([keyword_all[position[int(c)]] for c in chunk_ids], dtype=np.float64)
+        vectors = self.store.vectors(chunk_ids.tolist())
+        found = dict(zip(keyword_order, keyword_found))
+        unscored = [int(c) for c in chunk_ids if int(c) not in found]
+        found.update(zip(unscored, self.store.keyword_scores(terms, unscored)))
+        keyword = np.array([found[int(c)] for c in chunk_ids], dtype=np.float64)
         return Candidates(chunk_ids, (vectors @ query_vector).astype(np.float64), keyword,
                           _ranks_in(chunk_ids, dense_order), _ranks_in(chunk_ids, keyword_order), vectors)
 
@@ -96,7 +96,7 @@ class Retriever:
 
     def rerank_bonus(self, query: str, texts: list[str]) -> np.ndarray:
         """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py)."""
-        stemming = self.snapshot.keyword.stemming
+        stemming = self.settings.stemming
         terms = set(keyword_tokens(query, stemming))
         wanted = expected_answer_type(query)
         tokenize = lambda s: keyword_tokens(s, stemming)  # noqa: E731

@@ -1,4 +1,4 @@
-"""The index folder: round trip, manifest checks, idempotent and crash-safe updates (fake embedder)."""
+"""The local index: round trip, build-settings checks, idempotent and crash-safe updates (fake embedder)."""
 
 import json
 import shutil
@@ -8,8 +8,8 @@ import pytest
 
 from embeddings.fake import FakeEmbedder
 from rag.engine import Engine
-from rag.index.folder import load_snapshot
-from rag.index.manifest import IndexMismatchError, IndexMissingError, IndexProblem
+from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem
+from rag.index.local import LocalStore
 from tests.conftest import FAKE_SETTINGS, SAMPLE
 
 
@@ -21,17 +21,18 @@ def test_ingest_then_load_round_trip(fake_engine, sample_copy):
     report = fake_engine.ingest([sample_copy])
     assert (report.documents_added, report.chunks_added, report.chunks_embedded) == (5, 72, 72)
     reopened = engine_at(fake_engine.index_dir)
-    snapshot = reopened.snapshot()
-    assert len(snapshot.dense) == 72 and len(snapshot.keyword.chunk_ids) == 72
-    assert reopened.stats()["documents"] == 5
-    stored = snapshot.store.chunks(snapshot.keyword.chunk_ids.tolist())
+    store = reopened.store()
+    assert reopened.stats()["documents"] == 5 and store.check() == []
+    ids = store.chunk_ids_of(d.doc_id for d in store.documents())
+    assert len(ids) == 72 and len(store.search_keyword(["sadr"], 100)[0]) > 0
+    stored = store.chunks(ids)
     for item in stored.values():
-        document = snapshot.store.document(item.chunk.doc_id)
+        document = store.document(item.chunk.doc_id)
         assert document.text[item.chunk.start:item.chunk.end] == item.chunk.text
     # the same vectors come back: each chunk is its own nearest neighbour
-    some = list(stored)[:5]
-    for chunk_id, vector in zip(some, snapshot.dense.vectors(some)):
-        assert snapshot.dense.search(vector, 1)[0] == [chunk_id]
+    some = ids[:5]
+    for chunk_id, vector in zip(some, store.vectors(some)):
+        assert store.search_dense(vector, 1)[0] == [chunk_id]
 
 
 def test_reingesting_unchanged_files_embeds_nothing(tmp_path, sample_copy):
@@ -78,7 +79,7 @@ def test_a_bad_update_keeps_what_was_indexed(fake_engine, tmp_path):
     article = tmp_path / "note.txt"
     article.write_text("Dates harvest\n\nBasra palm groves had a record dates harvest.")
     fake_engine.ingest([article])
-    article.write_bytes(b"\xff\xfe broken \x00 bytes")
+    article.write_bytes(b"\x89PNG broken \x00 bytes")
     report = fake_engine.ingest([article])
     assert report.failures[0].path == str(article.resolve()) and "binary" in report.failures[0].error
     assert [d.doc_id for d in fake_engine.documents()] == ["note"]
@@ -94,7 +95,7 @@ def test_crash_while_embedding_leaves_the_previous_index_intact(tmp_path, sample
     (sample_copy / "new.txt").write_text("Title\n\nSomething new about Kirkuk oil.")
     with pytest.raises(KeyboardInterrupt):
         engine_at(index, embedder=Exploding(64)).ingest([sample_copy])
-    assert sorted(p.name for p in index.iterdir()) == [".lock", "g000001", "manifest.json"]
+    assert sorted(p.name for p in index.iterdir()) == [".lock", "d000001", "index.json"]
     assert engine_at(index).stats()["documents"] == 5
     report = engine_at(index).ingest([sample_copy])
     assert report.files_added == (str((sample_copy / "new.txt").resolve()),)
@@ -117,17 +118,18 @@ def test_rebuild_applies_new_settings_to_the_files_already_indexed(fake_engine, 
     assert engine_at(fake_engine.index_dir, settings=other).stats()["chunking"]["max_words"] == 50
 
 
-def test_old_schema_version_is_refused_with_advice(fake_engine, sample_copy):
-    fake_engine.ingest([sample_copy])
-    manifest = fake_engine.index_dir / "manifest.json"
-    data = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**data, "schema_version": 0}))
-    with pytest.raises(IndexMismatchError, match="format version 0.*rag ingest --rebuild"):
-        load_snapshot(fake_engine.index_dir)
-    # the advice works: a rebuild with no paths finds the files in the outdated manifest
-    report = engine_at(fake_engine.index_dir).ingest([], rebuild=True)
+def test_old_format_is_refused_with_advice_that_works(tmp_path, sample_copy):
+    index = tmp_path / "index"
+    (index / "g000003").mkdir(parents=True)  # what format 2 left: a manifest and generation folders
+    (index / "manifest.json").write_text(json.dumps({
+        "schema_version": 2, "generation": 3, "files": {str((sample_copy / SAMPLE.name).resolve()): {}}}))
+    with pytest.raises(IndexMismatchError, match="older format.*rag ingest --rebuild --index"):
+        engine_at(index).ask("anything")
+    # the advice works: a rebuild with no paths finds the files in the old manifest
+    report = engine_at(index).ingest([], rebuild=True)
     assert (report.documents_added, report.chunks_added) == (5, 72)
-    assert fake_engine.stats()["generation"] == 2 and load_snapshot(fake_engine.index_dir).manifest.chunks == 72
+    assert sorted(p.name for p in index.iterdir()) == [".lock", "d000001", "index.json"]
+    assert engine_at(index).stats()["chunks"] == 72
 
 
 def test_rebuild_with_nothing_to_rebuild_from_says_so(tmp_path):
@@ -180,6 +182,7 @@ def test_citations_point_at_the_exact_characters_and_lines_of_the_file(fake_engi
     harvest = fake_engine.ask("record harvest Basra", k=1).passages[0].citation
     assert (harvest.file.line_start, harvest.file.line_end) == (5, 7)  # both short paragraphs, packed
     assert harvest.location() == "note.md, lines 5–7 (characters 22–76)"
+    assert isinstance(fake_engine.store(), LocalStore)
 
 
 def test_extracted_text_has_no_file_position(fake_engine, tmp_path):

@@ -1,0 +1,156 @@
+"""The keyword index: BM25 over the project's own tokens, in tantivy, updated in place.
+
+Chunks are indexed as their `keyword_tokens` (apostrophes dropped, stemmed) joined by spaces
+and split on whitespace only, so tantivy sees exactly the tokens the rest of the project uses.
+Additions and deletions are tantivy commits (segments merged in the background), never a
+rebuild. Like the vector index it is derived from the record: the generation it reflects is
+stored inside the same commit (a marker document), so the two cannot disagree after a crash.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from rag.errors import IndexDamagedError
+
+_TOKENIZER = "rag_tokens"
+_MARKER = -1  # chunk id of the document that records the generation
+
+
+def _analyzer():
+    import tantivy
+
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def _schema():
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("chunk_id", stored=False, indexed=True, fast=True)
+    builder.add_integer_field("generation", stored=False, indexed=False, fast=True)
+    builder.add_text_field("tokens", stored=False, tokenizer_name=_TOKENIZER, index_option="freq")
+    return builder.build()
+
+
+class KeywordIndex:
+    """BM25 (tantivy's: k1 1.2, b 0.75) over chunk tokens, addressed by chunk id."""
+
+    def __init__(self, folder: Path, create: bool = False) -> None:
+        import tantivy
+
+        self.folder = folder
+        if not (folder / "meta.json").is_file():
+            if not create:
+                raise IndexDamagedError(f"{folder} is missing: run `rag check --repair` (it rebuilds the "
+                                        "keyword index from the record; nothing is embedded again)")
+            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._index = tantivy.Index(_schema(), path=str(folder), reuse=True)
+            self._index.register_tokenizer(_TOKENIZER, _analyzer())
+            self._searcher = self._index.searcher()
+        except (ValueError, OSError) as exc:
+            raise IndexDamagedError(f"{folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
+                                    "(it rebuilds the keyword index from the record)") from exc
+
+    @classmethod
+    def recreate(cls, folder: Path) -> "KeywordIndex":
+        """An empty index in place of whatever is at `folder`."""
+        shutil.rmtree(folder, ignore_errors=True)
+        return cls(folder, create=True)
+
+    # reading ---------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """See the latest commit (of this or another process)."""
+        self._index.reload()
+        self._searcher = self._index.searcher()
+
+    @property
+    def generation(self) -> int:
+        """The record generation this index reflects (0: none)."""
+        import tantivy
+
+        hits = self._searcher.search(tantivy.Query.term_query(self._index.schema, "chunk_id", _MARKER), 1,
+                                     count=False).hits
+        if not hits:
+            return 0
+        return int(self._searcher.fast_field_values("generation", [hits[0][1]])[0] or 0)
+
+    def __len__(self) -> int:
+        """Chunks indexed (the marker left out)."""
+        return max(0, self._searcher.num_docs - (1 if self.generation else 0))
+
+    def _terms_query(self, terms: list[str]):
+        import tantivy
+
+        schema = self._index.schema
+        unique = list(dict.fromkeys(terms))
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "tokens", t)) for t in unique])
+
+    def _run(self, query, limit: int) -> tuple[list[int], list[float]]:
+        hits = self._searcher.search(query, limit, count=False).hits
+        if not hits:
+            return [], []
+        ids = self._searcher.fast_field_values("chunk_id", [address for _, address in hits])
+        return [int(i) for i in ids], [float(score) for score, _ in hits]
+
+    def search(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
+        """The k best chunks for `terms`, best first (only chunks holding a term)."""
+        if not terms or k <= 0:
+            return [], []
+        return self._run(self._terms_query(terms), k)
+
+    def scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
+        """BM25 score of each given chunk (0 where it holds no term)."""
+        import tantivy
+
+        out = np.zeros(len(chunk_ids), dtype=np.float64)
+        if not terms or not chunk_ids:
+            return out
+        schema = self._index.schema
+        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(schema, "chunk_id", list(chunk_ids)), 0.0)
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, only), (tantivy.Occur.Must, self._terms_query(terms))])
+        ids, scores = self._run(query, len(chunk_ids))
+        where = {cid: i for i, cid in enumerate(chunk_ids)}
+        for cid, score in zip(ids, scores):
+            out[where[cid]] = score
+        return out
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each term; a term no chunk holds gets the highest."""
+        n = len(self)
+        out = {}
+        for term in terms:
+            df = self._searcher.doc_freq("tokens", term) if n else 0
+            out[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return out
+
+    # writing ---------------------------------------------------------------------------------
+
+    def update(self, generation: int, removed: Iterable[int], added: Iterable[tuple[int, list[str]]]) -> None:
+        """Delete and add chunks and record `generation`, in one commit. Re-applying the same
+        change is harmless (an added chunk is deleted first)."""
+        import tantivy
+
+        writer = self._index.writer(heap_size=50_000_000, num_threads=1)
+        try:
+            for cid in removed:
+                writer.delete_documents_by_term("chunk_id", int(cid))
+            for cid, tokens in added:
+                writer.delete_documents_by_term("chunk_id", int(cid))
+                writer.add_document(tantivy.Document(chunk_id=int(cid), tokens=" ".join(tokens)))
+            writer.delete_documents_by_term("chunk_id", _MARKER)
+            writer.add_document(tantivy.Document(chunk_id=_MARKER, generation=int(generation)))
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        self.reload()

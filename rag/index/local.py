@@ -1,0 +1,327 @@
+"""The local backend: an index folder holding a SQLite record and two derived indexes.
+
+    INDEX/index.json          {"format": 3, "data": "d000001"}: the data folder in use
+    INDEX/d000001/store.sqlite   the record (rag.index.records): the one source of truth
+    INDEX/d000001/keyword/       tantivy, updated with every write (rag.index.keyword)
+    INDEX/d000001/dense-g*.faiss FAISS, re-saved when enough changed (rag.index.dense)
+    INDEX/.lock                  held by a writer
+
+A write is one SQLite transaction, then one keyword commit; the vector index is caught up in
+memory from the record's change log. A crash between the two leaves the keyword index a
+generation behind: readers still answer (a passage missing from keyword search until then),
+and the next write, or `rag check --repair`, catches it up. A rebuild makes a new data folder
+and switches index.json to it, so the old index answers until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from rag.errors import IndexDamagedError, IndexMismatchError, IndexProblem
+from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, StoredChunk
+from rag.index import dense as dense_module
+from rag.index.dense import DenseIndex, saved_files
+from rag.index.keyword import KeywordIndex
+from rag.index.layout import POINTER, data_folder, has_index, new_data_folder, switch_to
+from rag.index.records import STORE_NAME, Records, no_space
+from rag.index.sparse import keyword_tokens
+from rag.types import Document, DocumentInfo
+
+log = logging.getLogger(__name__)
+RESAVE_SHARE = 0.1  # re-save the vector index when this share of it changed since it was saved
+RESAVE_MIN = 20_000  # ... but not for fewer changed passages than this
+KEYWORD = "keyword"
+
+
+class LocalStore:
+    """The local index folder, implementing rag.index.base.IndexStore."""
+
+    backend = "local"
+
+    def __init__(self, root: Path, create: bool = False, folder: Path | None = None) -> None:
+        """Open the index at `root`. With `create`, a first index is made when there is none
+        (never a missing file of an existing one). `folder`: an empty data folder to build in
+        (a rebuild), made current later by `replace_with`."""
+        self.root = root
+        self.location = str(root)
+        fresh = folder is not None or (create and not has_index(root))
+        self.folder = folder or (new_data_folder(root) if fresh else data_folder(root))
+        self.records = Records(self.folder / STORE_NAME, create=fresh)
+        self._keyword: KeywordIndex | None = KeywordIndex(self.folder / KEYWORD, create=True) if fresh else None
+        if fresh and folder is None:
+            switch_to(root, self.folder)
+        self._dense: DenseIndex | None = None
+        self._generation = -1
+        self._pointer_stat: tuple[int, int] | None = None
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self.records.close()
+
+    # state -------------------------------------------------------------------------------------
+
+    def info(self) -> IndexInfo | None:
+        meta = self.records.meta()
+        if "build" not in meta:
+            return None
+        return IndexInfo(self.backend, self.location, int(meta["generation"]), meta["build"],
+                         int(meta["documents"]), int(meta["chunks"]), int(meta["dimension"]),
+                         meta.get("updated", ""), self.records.file_count())
+
+    def generation(self) -> int:
+        return self.records.generation()
+
+    @property
+    def dimension(self) -> int:
+        return int(self.records.meta().get("dimension") or 0)
+
+    def refresh(self) -> None:
+        """Catch the in-memory indexes up with the record (cheap when nothing changed); after a
+        rebuild switched the index to a new data folder, open that one."""
+        with self._lock:
+            if self._pointer_moved():
+                self._reopen()
+            current = self.records.generation()
+            if current == self._generation and self._keyword is not None:
+                return
+            keyword = self._keyword or KeywordIndex(self.folder / KEYWORD)
+            keyword.reload()
+            self._keyword = keyword
+            self._dense = self._caught_up_dense(self._dense, current)
+            self._generation = self._dense.generation
+
+    def _pointer_moved(self) -> bool:
+        try:
+            stat = (self.root / POINTER).stat()
+        except FileNotFoundError:
+            return False
+        seen, self._pointer_stat = self._pointer_stat, (stat.st_ino, stat.st_mtime_ns)
+        return seen is not None and seen != self._pointer_stat and data_folder(self.root) != self.folder
+
+    def _reopen(self) -> None:
+        """Follow index.json to the data folder a rebuild made (the old one may be gone)."""
+        self.records.close()
+        self.folder = data_folder(self.root)
+        self.records = Records(self.folder / STORE_NAME)
+        self._keyword = self._dense = None
+        self._generation = -1
+
+    def _caught_up_dense(self, dense: DenseIndex | None, current: int) -> DenseIndex:
+        """The vector index at generation `current`: this process's, the newest saved one, or
+        one built from the record; then the record's later changes applied."""
+        for attempt in range(2):
+            if dense is None:
+                dense = DenseIndex.load_newest(self.folder)
+            if dense is None:
+                dense = self._build_dense(current)
+            delta = self.records.changes_since(dense.generation)
+            if delta is not None:
+                break
+            dense = None  # the change log was pruned past it: a newer file was saved
+        else:
+            dense = self._build_dense(current)
+            delta = (current, [], [])
+        current, removed, added = delta
+        dense.remove(removed)
+        gone = set(removed)
+        present = [c for c in added if c not in gone]
+        for ids, vectors in self.records.iter_vectors(chunk_ids=present):
+            dense.add(ids.tolist(), vectors)
+        dense.generation = current
+        return dense
+
+    def _build_dense(self, generation: int) -> DenseIndex:
+        dimension = self.dimension or 1
+        count = int(self.records.meta().get("chunks") or 0)
+        sample = (v for _, v in self.records.iter_vectors(batch=20_000))
+        return DenseIndex.build(dimension, count, self.records.iter_vectors(), sample=_take(sample, 200_000),
+                                generation=generation)
+
+    def check(self) -> list[str]:
+        """Cheap agreement checks: the record's counts against both derived indexes."""
+        problems: list[str] = []
+        meta = self.records.meta()
+        documents, chunks = self.records.count_rows()
+        if (documents, chunks) != (meta.get("documents"), meta.get("chunks")):
+            problems.append(f"{self.records.path}: counts disagree with its own rows; "
+                            "run `rag ingest --rebuild PATH...`")
+        try:
+            self.refresh()
+        except IndexDamagedError as exc:
+            return problems + [str(exc)]
+        assert self._keyword is not None and self._dense is not None
+        if self._keyword.generation != meta["generation"]:
+            problems.append(f"{self.folder / KEYWORD} reflects generation {self._keyword.generation}, the record "
+                            f"{meta['generation']}: run `rag check --repair` (or any ingest)")
+        elif len(self._keyword) != chunks:
+            problems.append(f"{self.folder / KEYWORD} holds {len(self._keyword)} passages, the record {chunks}: "
+                            "run `rag check --repair`")
+        if len(self._dense) != chunks:
+            problems.append(f"the vector index holds {len(self._dense)} passages, the record {chunks}: "
+                            "run `rag check --repair`")
+        return problems
+
+    def repair(self) -> list[str]:
+        """Rebuild both derived indexes from the record (nothing is embedded again)."""
+        done = []
+        with self._lock:
+            generation = self.records.generation()
+            self._rebuild_keyword(generation)
+            done.append(f"rebuilt the keyword index ({len(self._keyword or [])} passages)")
+            for _, path in saved_files(self.folder):
+                path.unlink(missing_ok=True)
+            self._dense = self._build_dense(generation)
+            self._dense.save(self.folder)
+            done.append(f"rebuilt the vector index ({len(self._dense)} passages)")
+            self._generation = generation
+        return done
+
+    def _rebuild_keyword(self, generation: int) -> None:
+        stemming = bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
+        keyword = KeywordIndex.recreate(self.folder / KEYWORD)
+        removed: list[int] = []
+        batches = list(self.records.iter_texts(batch=20_000))
+        for n, rows in enumerate(batches):
+            keyword.update(generation if n == len(batches) - 1 else 0, removed,
+                           [(cid, keyword_tokens(text, stemming)) for cid, text in rows])
+        if not batches:
+            keyword.update(generation, [], [])
+        self._keyword = keyword
+
+    # writing -----------------------------------------------------------------------------------
+
+    def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
+        with self._lock:
+            info = self.info()
+            if info is not None and info.build != build:
+                raise IndexMismatchError(f"index at {self.location} was built with other settings: "
+                                         f"run `rag ingest --rebuild --index {self.location}`")
+            self._catch_up_keyword()
+            generation, removed, added = self.records.apply(change, build, dimension)
+            tokens = [t for new in change.add for t in new.keyword_tokens]
+            try:
+                self._keyword_index().update(generation, removed, zip(added, map(list, tokens)))
+            except (ValueError, OSError) as exc:
+                # The record is committed; the keyword index catches up on the next write.
+                message = "no space left on the device" if no_space(exc) else str(exc)[:160]
+                raise IndexProblem(f"the articles were saved but the keyword index could not be updated "
+                                   f"({message}): free space if needed, then run `rag check --repair`") from exc
+            return generation
+
+    def _keyword_index(self) -> KeywordIndex:
+        if self._keyword is None:
+            self._keyword = KeywordIndex(self.folder / KEYWORD)
+        return self._keyword
+
+    def _catch_up_keyword(self) -> None:
+        """Apply record changes the keyword index missed (a crash or a full disk after a commit)."""
+        keyword = self._keyword_index()
+        current = self.records.generation()
+        if keyword.generation == current:
+            return
+        delta = self.records.changes_since(keyword.generation)
+        if delta is None:
+            self._rebuild_keyword(current)
+            return
+        _, removed, added = delta
+        stemming = bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
+        rows = [r for batch in self.records.iter_texts(chunk_ids=added) for r in batch]
+        keyword.update(current, removed, [(cid, keyword_tokens(t, stemming)) for cid, t in rows])
+
+    def maintain(self) -> None:
+        """After a write: re-save the vector index when enough changed since it was saved, and
+        forget the change log both derived indexes have."""
+        with self._lock:
+            current = self.records.generation()
+            saved = DenseIndex.load_newest(self.folder)
+            changed = self._changed_since(saved.generation if saved else 0)
+            count = int(self.records.meta().get("chunks") or 0)
+            if saved is None or changed is None or changed >= max(RESAVE_MIN, RESAVE_SHARE * count):
+                self._dense = None
+                dense = self._caught_up_dense(saved if changed is not None else None, current)
+                if dense.approximate != (count >= dense_module.ANN_THRESHOLD):
+                    dense = self._build_dense(current)  # crossed the exact / approximate line
+                dense.save(self.folder)
+                self._dense, self._generation = dense, -1
+                saved_generation = current
+            else:
+                saved_generation = saved.generation
+            keyword_generation = self._keyword_index().generation
+            self.records.prune_changes(min(saved_generation, keyword_generation))
+
+    def _changed_since(self, generation: int) -> int | None:
+        delta = self.records.changes_since(generation)
+        return None if delta is None else len(delta[1]) + len(delta[2])
+
+    # reading -----------------------------------------------------------------------------------
+
+    def _ready(self) -> tuple[KeywordIndex, DenseIndex]:
+        if self._keyword is None or self._dense is None:
+            self.refresh()
+        assert self._keyword is not None and self._dense is not None
+        return self._keyword, self._dense
+
+    def search_dense(self, vector: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+        with self._lock:  # a refresh in another thread may be changing the index
+            return self._ready()[1].search(vector, k)
+
+    def search_keyword(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
+        return self._ready()[0].search(terms, k)
+
+    def keyword_scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
+        return self._ready()[0].scores(terms, chunk_ids)
+
+    def term_idf(self, terms: list[str]) -> dict[str, float]:
+        return self._ready()[0].idf(terms)
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
+        return self.records.chunks(chunk_ids)
+
+    def vectors(self, chunk_ids: list[int]) -> np.ndarray:
+        return self.records.vectors(chunk_ids, self.dimension)
+
+    def vectors_by_hash(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        return self.records.vectors_by_hash(embed_hashes)
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
+        return self.records.chunk_ids_of(doc_ids)
+
+    def existing_doc_ids(self, doc_ids: Iterable[str]) -> set[str]:
+        return self.records.existing_doc_ids(doc_ids)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.records.document(doc_id)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.records.documents()
+
+    def file_records(self, paths: Iterable[str] | None = None) -> dict[str, FileRecord]:
+        return self.records.file_records(paths)
+
+    def files_under(self, folder: str) -> list[str]:
+        return self.records.files_under(folder)
+
+    # rebuilding --------------------------------------------------------------------------------
+
+    def rebuild_target(self) -> "LocalStore":
+        return LocalStore(self.root, create=True, folder=new_data_folder(self.root))
+
+    def replace_with(self, target: "IndexStore") -> None:
+        assert isinstance(target, LocalStore)
+        switch_to(self.root, target.folder)
+        self.close()
+
+
+def _take(iterator, limit: int):
+    """Arrays from `iterator` until `limit` rows have been taken."""
+    taken = 0
+    for array in iterator:
+        if taken >= limit:
+            return
+        yield array[: limit - taken]
+        taken += len(array)

@@ -1,0 +1,320 @@
+"""The record of an index: documents, chunks and their vectors in one SQLite file (WAL mode).
+
+SQLite is the one source of truth of the local backend. Every write is one transaction, so a
+crash or a full disk leaves the last committed state, and readers (in this or other processes)
+see a consistent snapshot while a writer works. The vector and keyword indexes are derived from
+it: each remembers the generation it reflects and catches up from the `changes` log.
+
+    meta(key, value)         format, generation, build settings, dimension, counts, next chunk id
+    files(path, sha256)      the files the index was built from (their documents: documents.path)
+    documents(doc_id, ...)   article text and metadata
+    chunks(chunk_id, ...)    passage text, span, file position, embedded-text hash, vector
+    changes(generation, chunk_id, added)   what each generation added (1) or removed (0)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from rag.errors import IndexDamagedError, IndexProblem
+from rag.index.base import FileRecord, IndexChange, StoredChunk
+from rag.types import Chunk, Citation, Document, DocumentInfo, FilePosition
+
+FORMAT = 3  # 3: one SQLite record, derived FAISS and keyword indexes
+STORE_NAME = "store.sqlite"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL,
+    url TEXT NOT NULL, date TEXT NOT NULL, file_offset INTEGER, file_line INTEGER,
+    page_starts TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
+    file_start INTEGER, file_end INTEGER, line_start INTEGER, line_end INTEGER, page INTEGER,
+    vector BLOB NOT NULL
+);
+CREATE INDEX chunks_by_doc ON chunks(doc_id, ordinal);
+CREATE INDEX chunks_by_hash ON chunks(embed_hash);
+CREATE INDEX documents_by_path ON documents(path);
+CREATE TABLE changes (generation INTEGER NOT NULL, chunk_id INTEGER NOT NULL, added INTEGER NOT NULL);
+CREATE INDEX changes_by_generation ON changes(generation);
+"""
+
+_CHUNK_COLUMNS = ("c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, d.title, d.source, d.path,"
+                  " d.url, d.date, c.file_start, c.file_end, c.line_start, c.line_end, c.page")
+
+
+def no_space(exc: BaseException) -> bool:
+    """True when the error means the disk (or quota) is full."""
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text or getattr(exc, "errno", None) == 28
+
+
+class Records:
+    """One SQLite file. `create=False` never makes a missing file: a lost store is damage."""
+
+    def __init__(self, path: Path, create: bool = False) -> None:
+        self.path = path
+        if not path.is_file() and not create:
+            raise IndexDamagedError(f"{path} is missing: the index lost its record of articles; "
+                                    "rebuild it with `rag ingest --rebuild PATH...` (naming your article folders)")
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                       timeout=60)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            if create and not self._has_schema():
+                self._db.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+                self._set_meta({"format": FORMAT, "generation": 0, "next_chunk_id": 0,
+                                "documents": 0, "chunks": 0})
+            self.meta()
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamagedError(f"{path} is damaged ({exc}): rebuild the index with "
+                                    "`rag ingest --rebuild PATH...`") from exc
+
+    def _has_schema(self) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+
+    def close(self) -> None:
+        self._db.close()
+
+    # state -------------------------------------------------------------------------------------
+
+    def meta(self) -> dict:
+        """Every meta value, JSON-decoded."""
+        try:
+            return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamagedError(f"{self.path} is damaged ({exc}): rebuild the index with "
+                                    "`rag ingest --rebuild PATH...`") from exc
+
+    def generation(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def file_records(self, paths: Iterable[str] | None = None) -> dict[str, FileRecord]:
+        """Records of these files (or of all), with the documents read from them."""
+        if paths is None:
+            rows = self._db.execute("SELECT path, sha256 FROM files").fetchall()
+        else:
+            rows = []
+            for part in _batches(list(paths), 900):
+                marks = ",".join("?" * len(part))
+                rows += self._db.execute(f"SELECT path, sha256 FROM files WHERE path IN ({marks})", part).fetchall()
+        documents: dict[str, list[str]] = {p: [] for p, _ in rows}
+        for part in _batches(list(documents), 900):
+            marks = ",".join("?" * len(part))
+            for doc_id, path in self._db.execute(
+                    f"SELECT doc_id, path FROM documents WHERE path IN ({marks}) ORDER BY rowid", part):
+                documents[path].append(doc_id)
+        return {p: FileRecord(h, tuple(documents[p])) for p, h in rows}
+
+    def files_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/") + "/"
+        return [r[0] for r in self._db.execute(
+            "SELECT path FROM files WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))]
+
+    def file_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own full check (slow on big indexes: `rag check` only)."""
+        rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else [f"{self.path}: {r}" for r in rows[:5]]
+
+    def count_rows(self) -> tuple[int, int]:
+        docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        return docs, self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    # writing -----------------------------------------------------------------------------------
+
+    def apply(self, change: IndexChange, build: dict, dimension: int) -> tuple[int, list[int], list[int]]:
+        """Commit `change` as one transaction; returns (new generation, removed chunk ids, added
+        chunk ids). Raises IndexProblem (nothing changed) on a full disk."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            meta = self.meta()
+            generation = int(meta["generation"]) + 1
+            if "build" not in meta:
+                self._set_meta({"build": build, "dimension": dimension})
+            removed = self.chunk_ids_of(change.remove_doc_ids)
+            db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in change.remove_doc_ids])
+            db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in change.remove_doc_ids])
+            next_id = int(meta["next_chunk_id"])
+            added: list[int] = []
+            for new in change.add:
+                ids = list(range(next_id, next_id + len(new.chunks)))
+                next_id += len(new.chunks)
+                self._insert_document(new.document, ids, new.chunks, new.embed_hashes, new.vectors)
+                added.extend(ids)
+            for path, record in change.files.items():
+                if record is None:
+                    db.execute("DELETE FROM files WHERE path = ?", (path,))
+                else:
+                    db.execute("INSERT OR REPLACE INTO files VALUES (?,?)", (path, record.sha256))
+            db.executemany("INSERT INTO changes VALUES (?,?,0)", [(generation, c) for c in removed])
+            db.executemany("INSERT INTO changes VALUES (?,?,1)", [(generation, c) for c in added])
+            documents, chunks = self.count_rows()
+            self._set_meta({"generation": generation, "next_chunk_id": next_id, "documents": documents,
+                            "chunks": chunks, "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and no_space(exc):
+                raise IndexProblem(f"no space left on the device of {self.path}; nothing was changed: "
+                                   "free some space and run the ingest again") from exc
+            raise
+        return generation, removed, added
+
+    def _insert_document(self, d: Document, ids: list[int], chunks: tuple[Chunk, ...],
+                         hashes: tuple[str, ...], vectors: np.ndarray) -> None:
+        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (d.doc_id, d.title, d.source, d.path, d.url, d.date, d.offset, d.line,
+                          json.dumps(list(d.page_starts)), d.text))
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        rows = []
+        for cid, c, h, v in zip(ids, chunks, hashes, vectors):
+            p = FilePosition.of(d, c.start, c.end)
+            where = (p.start, p.end, p.line_start, p.line_end, p.page) if p else (None,) * 5
+            rows.append((cid, d.doc_id, c.ordinal, c.start, c.end, c.text, h, *where, v.tobytes()))
+        self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def _set_meta(self, values: dict) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [(k, json.dumps(v)) for k, v in values.items()])
+
+    def prune_changes(self, up_to: int) -> None:
+        """Forget the change log up to generation `up_to` (every derived index has it)."""
+        if up_to <= int(self.meta().get("pruned_through", 0)):
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("DELETE FROM changes WHERE generation <= ?", (up_to,))
+        self._set_meta({"pruned_through": up_to})
+        self._db.execute("COMMIT")
+
+    # reading -----------------------------------------------------------------------------------
+
+    def changes_since(self, generation: int) -> tuple[int, list[int], list[int]] | None:
+        """(newest generation, chunk ids removed, chunk ids added and still present) since
+        `generation`; None when the log no longer reaches back that far."""
+        self._db.execute("BEGIN")  # one snapshot for the generation and its log
+        try:
+            meta = self.meta()
+            current = int(meta["generation"])
+            if generation < int(meta.get("pruned_through", 0)):
+                return None
+            rows = self._db.execute("SELECT chunk_id, added FROM changes WHERE generation > ? ORDER BY rowid",
+                                    (generation,)).fetchall()
+        finally:
+            self._db.execute("COMMIT")
+        removed = [c for c, a in rows if not a]
+        added = [c for c, a in rows if a]
+        return current, removed, added
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
+        ids = [int(i) for i in chunk_ids]
+        out: dict[int, StoredChunk] = {}
+        for part in _batches(ids, 900):
+            marks = ",".join("?" * len(part))
+            for r in self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (doc_id)"
+                                      f" WHERE c.chunk_id IN ({marks})", part):
+                position = FilePosition(*r[11:16]) if any(v is not None for v in r[11:16]) else None
+                out[r[0]] = StoredChunk(r[0], Chunk(r[1], r[2], r[3], r[4], r[5]),
+                                        Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[9], r[10], position))
+        return out
+
+    def vectors(self, chunk_ids: list[int], dimension: int) -> np.ndarray:
+        """The stored vectors of these chunks, in order (zeros for an unknown id)."""
+        found: dict[int, bytes] = {}
+        for part in _batches([int(i) for i in chunk_ids], 900):
+            marks = ",".join("?" * len(part))
+            found.update(self._db.execute(f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({marks})", part))
+        out = np.zeros((len(chunk_ids), dimension), dtype=np.float32)
+        for row, cid in enumerate(chunk_ids):
+            blob = found.get(int(cid))
+            if blob is not None:
+                out[row] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def iter_vectors(self, batch: int = 20000, chunk_ids: list[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) in batches: every chunk, or the given ids."""
+        if chunk_ids is not None:
+            for part in _batches(chunk_ids, batch):
+                dimension = int(self.meta().get("dimension") or 0)
+                yield np.asarray(part, dtype=np.int64), self.vectors(part, dimension)
+            return
+        last = -1
+        while True:
+            rows = self._db.execute("SELECT chunk_id, vector FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
+                                    (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield (np.array([r[0] for r in rows], dtype=np.int64),
+                   np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+
+    def iter_texts(self, batch: int = 5000, chunk_ids: list[int] | None = None) -> Iterator[list[tuple[int, str]]]:
+        """(chunk id, text) in batches: every chunk, or the given ids."""
+        if chunk_ids is not None:
+            for part in _batches(chunk_ids, 900):
+                marks = ",".join("?" * len(part))
+                yield self._db.execute(f"SELECT chunk_id, text FROM chunks WHERE chunk_id IN ({marks})", part).fetchall()
+            return
+        last = -1
+        while True:
+            rows = self._db.execute("SELECT chunk_id, text FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
+                                    (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
+    def vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for part in _batches(list(dict.fromkeys(hashes)), 900):
+            marks = ",".join("?" * len(part))
+            for h, blob in self._db.execute(f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks})", part):
+                out[h] = np.frombuffer(blob, dtype=np.float32).copy()
+        return out
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
+        out: list[int] = []
+        for part in _batches(list(doc_ids), 900):
+            marks = ",".join("?" * len(part))
+            out.extend(r[0] for r in self._db.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", part))
+        return out
+
+    def existing_doc_ids(self, doc_ids: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for part in _batches(list(doc_ids), 900):
+            marks = ",".join("?" * len(part))
+            out.update(r[0] for r in self._db.execute(f"SELECT doc_id FROM documents WHERE doc_id IN ({marks})", part))
+        return out
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute("SELECT doc_id, text, title, source, path, url, date, file_offset, file_line,"
+                               " page_starts FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return Document(*row[:9], page_starts=tuple(json.loads(row[9]))) if row else None
+
+    def documents(self) -> list[DocumentInfo]:
+        rows = self._db.execute(
+            "SELECT d.doc_id, d.title, d.source, d.path, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id)"
+            " FROM documents d ORDER BY d.path, d.rowid").fetchall()
+        return [DocumentInfo(*r) for r in rows]
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
