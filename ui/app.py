@@ -123,7 +123,10 @@ class ChatBackend:
 
         try:
             limits = UploadLimits.from_settings(self.engine.settings.ui)
-            outcome = ingest_uploads(self.engine, [(f, f.name) for f in files], limits, on_progress)
+            named = handlers.unique_uploads([(f, f.name) for f in files])  # a name twice: the later counts
+            outcome = ingest_uploads(self.engine, named, limits, on_progress)
+            # a replaced upload's earlier version: dropped, or put back if the new one failed to read
+            handlers.settle_uploads(outcome.stored, [f.path for f in outcome.report.failures] if outcome.report else [])
             if outcome.refused:
                 status = handlers.render_notice("Not uploaded: " + "; ".join(outcome.refused), "error")
             else:

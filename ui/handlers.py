@@ -287,7 +287,8 @@ def render_article_list(infos: Sequence[DocumentInfo]) -> str:
         for i in infos)
     passages = sum(i.chunks for i in infos)
     noun = "article" if len(infos) == 1 else "articles"
-    return (f'<div class="article-list"><div class="summary">{len(infos)} {noun}, {passages} passages'
+    passages_noun = "passage" if passages == 1 else "passages"
+    return (f'<div class="article-list"><div class="summary">{len(infos)} {noun}, {passages} {passages_noun}'
             '</div><table><thead><tr><th>Title</th><th>Source</th><th>Passages</th><th>File</th>'
             f"<th></th></tr></thead><tbody>{rows}</tbody></table></div>")
 

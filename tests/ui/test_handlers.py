@@ -425,6 +425,38 @@ def test_upload_copies_ingests_reports_and_remove_deletes_the_copy(backend, tmp_
     assert "not in the index any more" in backend.remove_article({"doc_id": doc_id})[0]
 
 
+VOLCANO = ("---\ntitle: Etna erupts again\nsource: Sicily Today\n---\n"
+           "Mount Etna erupted on Sunday. Lava rose {height} metres above the crater, the observatory said.\n")
+
+
+def test_an_edited_file_uploaded_again_replaces_the_earlier_version(backend, tmp_path):
+    first, second = tmp_path / "one" / "volcano.md", tmp_path / "two" / "volcano.md"
+    for path, height in ((first, 300), (second, 450)):
+        path.parent.mkdir()
+        path.write_text(VOLCANO.format(height=height), encoding="utf-8")
+    assert "added: volcano.md" in backend.ingest_uploads([str(first)])[0]
+    status, _, articles = backend.ingest_uploads([str(second)])
+    assert "updated: volcano.md" in status
+    assert articles.count("<tr data-doc=") == 1 and "1 article, 1 passage<" in articles
+    assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["volcano.md"]
+    chat, *_ = backend.answer_question(h.add_question((), "How high did the lava rise above Etna's crater?"))
+    texts = [p.text for p in chat[-1].answer.passages]
+    assert "450 metres" in texts[0] and not any("300 metres" in t for t in texts)
+
+
+def test_an_edited_file_that_fails_to_read_leaves_the_earlier_version(backend, tmp_path):
+    good, bad = tmp_path / "good" / "feed.jsonl", tmp_path / "bad" / "feed.jsonl"
+    good.parent.mkdir()
+    bad.parent.mkdir()
+    good.write_text('{"title": "Harbour news", "text": "The harbour reopened on Monday after the storm."}\n')
+    bad.write_text("{not json\n")
+    backend.ingest_uploads([str(good)])
+    status, _, articles = backend.ingest_uploads([str(bad)])
+    assert "failed: feed.jsonl" in status and "Harbour news" in articles
+    assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["feed.jsonl"]
+    assert (backend.uploads_dir / "feed.jsonl").read_text() == good.read_text()
+
+
 def test_a_file_that_fails_to_read_is_reported_and_not_kept(backend, tmp_path):
     broken = tmp_path / "broken.jsonl"
     broken.write_text("{not json\n")
