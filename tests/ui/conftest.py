@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import pytest
 
@@ -53,13 +53,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(index_dir: Path, config: Path, log: Path) -> Server:
-    """Start `rag serve` on a free port and wait until it answers HTTP."""
+def start_server(index_dir: Path, config: Path, log: Path, args: Sequence[str] = (),
+                 env: dict[str, str] | None = None) -> Server:
+    """Start `rag serve` on a free port and wait until it answers HTTP (the login page, when
+    `env` sets RAG_AUTH). `args` go to `rag serve`, `env` is added to this process's."""
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**{k: v for k, v in os.environ.items() if k != "RAG_AUTH"}, "PYTHONUNBUFFERED": "1", **(env or {})}
     handle = log.open("w")
     process = subprocess.Popen(
-        rag_command("serve", "--index", str(index_dir), "--config", str(config), "--port", str(port)),
+        rag_command("serve", "--index", str(index_dir), "--config", str(config), "--port", str(port), *args),
         cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     handle.close()
     server = Server(f"http://127.0.0.1:{port}/", index_dir, config, log, process)
@@ -122,6 +124,33 @@ def empty_ui_server(tmp_path_factory) -> Iterator[Server]:
     config = folder / "config.yaml"
     config.write_text("embedding:\n  backend: fake\n  dimension: 64\n")
     server = start_server(folder / "index", config, folder / "serve.log")
+    yield server
+    stop_server(server)
+
+
+# The README's example login: its curl lines and Python examples run against auth_server unchanged.
+AUTH = ("alice", "s3cret")
+AUTH_CONFIG = """embedding:
+  backend: fake
+  dimension: 64
+ui:
+  max_upload_mb: 0.05
+  max_upload_files: 3
+  max_uploads_total_mb: 0.2
+"""
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory) -> Iterator[Server]:
+    """`rag serve` with a login (RAG_AUTH=alice:s3cret) over the sample indexed with the fake
+    embedder (the questions here are plumbing), with small upload limits to run into."""
+    folder = tmp_path_factory.mktemp("ui-auth")
+    config = folder / "config.yaml"
+    config.write_text(AUTH_CONFIG)
+    done = subprocess.run(rag_command("ingest", str(SAMPLE), "--index", str(folder / "index"), "--config", str(config)),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    server = start_server(folder / "index", config, folder / "serve.log", env={"RAG_AUTH": ":".join(AUTH)})
     yield server
     stop_server(server)
 
