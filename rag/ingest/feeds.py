@@ -48,7 +48,7 @@ def read_feed(path: Path, data: bytes) -> tuple[list[Document], list[str]]:
         title = _clean(entry.get("title", ""))
         text = _entry_text(entry, title)
         if not text:
-            warnings.append(f"{path.name} item {n} ({title or 'untitled'}): no text; skipped")
+            warnings.append(f"item {n} ({title or 'untitled'}): no text; skipped")
             continue
         documents.append(Document(
             f"{path.stem}-{n}", text, title or f"{source or path.stem} item {n}", source, str(path),

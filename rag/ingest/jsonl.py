@@ -31,17 +31,17 @@ def parse_jsonl_lines(path: Path, lines: Iterable[bytes], on_warning: Warn | Non
         try:
             record = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            warn(f"{path.name} line {lineno}: not UTF-8 (byte {exc.start}); skipped")
+            warn(f"line {lineno}: not UTF-8 (byte {exc.start}); skipped")
             continue
         except json.JSONDecodeError as exc:
-            warn(f"{path.name} line {lineno}: not valid JSON ({exc.msg}); skipped")
+            warn(f"line {lineno}: not valid JSON ({exc.msg}); skipped")
             continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
-            warn(f"{path.name} line {lineno}: needs a non-empty \"text\" string; skipped")
+            warn(f"line {lineno}: needs a non-empty \"text\" string; skipped")
             continue
         doc_id = str(record.get("id") or f"{path.stem}-{lineno}")
         if doc_id in seen:
-            warn(f"{path.name} line {lineno}: id {doc_id!r} used twice; skipped")
+            warn(f"line {lineno}: id {doc_id!r} used twice; skipped")
             continue
         seen.add(doc_id)
         yield Document(

@@ -45,7 +45,7 @@ def read_pdf(path: Path, data: bytes) -> tuple[Document, list[str]]:
     warnings = []
     empty = [str(n) for n, lines in enumerate(pages, start=1) if not lines]
     if empty:
-        warnings.append(f"{path.name}: no text layer on page(s) {', '.join(empty)} (scanned?); "
+        warnings.append(f"no text layer on page(s) {', '.join(empty)} (scanned?); "
                         "OCR is not supported, those pages are left out")
     running = _running_lines(pages)
     paragraphs_by_page = [_paragraphs([ln for ln in lines if _key(ln) not in running], heading)

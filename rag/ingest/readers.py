@@ -42,7 +42,8 @@ class ReadResult:
 
 
 def read_documents(path: Path, data: bytes) -> ReadResult:
-    """The articles in one file whose bytes are `data`. Raises ReadError when it holds none."""
+    """The articles in one file whose bytes are `data`, and warnings (about the file, without its
+    name: the caller names it). Raises ReadError when it holds none."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         warnings: list[str] = []
@@ -100,7 +101,7 @@ def _read(path: Path, suffix: str, data: bytes) -> ReadResult:
     if suffix in FEED_SUFFIXES:
         raise ReadError("is not an RSS or Atom feed (its first element is not <rss>, <feed> or <rdf:RDF>)")
     decoded = decode_text(data)
-    warnings = [f"{path.name}: {decoded.warning}"] if decoded.warning else []
+    warnings = [decoded.warning] if decoded.warning else []
     if suffix in HTML_SUFFIXES:
         return ReadResult([_read_html(path, decoded.text)], warnings)
     if suffix not in TEXT_SUFFIXES:

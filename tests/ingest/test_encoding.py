@@ -29,7 +29,7 @@ def test_legacy_encodings_are_detected_and_reported(tmp_path, name, data, encodi
     result = read(path)
     expected = data.decode(encoding.replace("windows-", "cp"))
     (document,) = result.documents
-    assert result.warnings == [f"{name}: read as {encoding}"]
+    assert result.warnings == [f"read as {encoding}"]
     assert document.title == expected.split("\n")[0]
     assert expected[document.offset:document.offset + len(document.text)] == document.text
     assert document.text == expected.split("\n\n", 1)[1].strip()
@@ -56,7 +56,7 @@ def test_html_in_a_legacy_encoding_is_read(tmp_path):
     path = tmp_path / "page.html"
     path.write_bytes(f"<html><body><article><p>{ARTICLE}</p></article></body></html>".encode("cp1252"))
     result = read(path)
-    assert "€40 a month" in result.documents[0].text and result.warnings == ["page.html: read as windows-1252"]
+    assert "€40 a month" in result.documents[0].text and result.warnings == ["read as windows-1252"]
 
 
 def test_a_nul_byte_after_the_first_8_kb_marks_the_file_as_binary(tmp_path):

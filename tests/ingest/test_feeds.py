@@ -30,7 +30,7 @@ def test_rss_items_are_documents_with_link_date_and_feed_title(tmp_path):
         ("glacier-3", "Summary only", "Glacier Watch Daily", "https://glacier.example/s", "",
          "Only a summary here."),
     ]
-    assert result.warnings == ["glacier.rss item 2 (A link with no text): no text; skipped"]
+    assert result.warnings == ["item 2 (A link with no text): no text; skipped"]
     assert all(d.offset is None and d.line is None for d in result.documents)
 
 

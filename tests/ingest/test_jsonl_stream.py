@@ -22,9 +22,9 @@ def test_bad_lines_are_warnings_naming_the_line(tmp_path):
     documents = list(iter_documents(path, warnings.append))
     assert [(d.doc_id, d.title, d.text) for d in documents] == [("a", "One", "First."), ("export-4", "export-4", "Third.")]
     assert warnings == [
-        "export.jsonl line 2: not valid JSON (Expecting property name enclosed in double quotes); skipped",
-        "export.jsonl line 3: not UTF-8 (byte 3); skipped",
-        "export.jsonl line 5: id 'a' used twice; skipped",
+        "line 2: not valid JSON (Expecting property name enclosed in double quotes); skipped",
+        "line 3: not UTF-8 (byte 3); skipped",
+        "line 5: id 'a' used twice; skipped",
     ]
 
 

@@ -62,7 +62,7 @@ def test_jsonl_reads_ids_and_metadata_and_reports_bad_lines(tmp_path):
     result = read(f)
     assert [(d.doc_id, d.title, d.source, d.text) for d in result.documents] == [
         ("x1", "One", "S1", "First article."), ("d-4", "d-4", "", "Second article.")]
-    assert [w.split(":")[0] for w in result.warnings] == ["d.jsonl line 2", "d.jsonl line 3", "d.jsonl line 5"]
+    assert [w.split(":")[0] for w in result.warnings] == ["line 2", "line 3", "line 5"]
 
 
 @pytest.mark.parametrize("content, message", [
