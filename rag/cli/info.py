@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Sequence
 
 import click
 
-from rag.cli.base import _common, main
+from rag.cli.base import EXIT_ERROR, _common, main
 from rag.types import DocumentInfo
 
 
@@ -21,6 +22,8 @@ def stats(make_engine, settings, as_json) -> None:
         click.echo(json.dumps(data))
     else:
         click.echo(format_stats(data))
+    if not data.get("healthy", True):
+        sys.exit(EXIT_ERROR)  # scripts checking an index see it is unhealthy
 
 
 @main.command()

@@ -20,6 +20,14 @@ from rag.errors import IndexDamagedError
 
 _TOKENIZER = "rag_tokens"
 _MARKER = -1  # chunk id of the document that records the generation
+READY = "READY"
+
+
+def _ready_folders(data: Path) -> list[Path]:
+    """keyword-N folders holding a READY file, newest first."""
+    found = [(int(p.name.split("-")[1]), p) for p in data.glob("keyword-*")
+             if p.name.split("-")[1].isdigit() and (p / READY).is_file()]
+    return [p for _, p in sorted(found, reverse=True)]
 
 
 def _analyzer():
@@ -39,17 +47,17 @@ def _schema():
 
 
 class KeywordIndex:
-    """BM25 (tantivy's: k1 1.2, b 0.75) over chunk tokens, addressed by chunk id."""
+    """BM25 (tantivy's: k1 1.2, b 0.75) over chunk tokens, addressed by chunk id.
 
-    def __init__(self, folder: Path, create: bool = False) -> None:
+    It lives in a folder `keyword-N` of the data folder; the newest one holding a READY file is
+    in use. A rebuild (`rag check --repair`) fills `keyword-N+1`, marks it ready and only then
+    removes the old one, so readers in other processes never find the index missing.
+    """
+
+    def __init__(self, folder: Path) -> None:
         import tantivy
 
         self.folder = folder
-        if not (folder / "meta.json").is_file():
-            if not create:
-                raise IndexDamagedError(f"{folder} is missing: run `rag check --repair` (it rebuilds the "
-                                        "keyword index from the record; nothing is embedded again)")
-            folder.mkdir(parents=True, exist_ok=True)
         try:
             self._index = tantivy.Index(_schema(), path=str(folder), reuse=True)
             self._index.register_tokenizer(_TOKENIZER, _analyzer())
@@ -59,10 +67,39 @@ class KeywordIndex:
                                     "(it rebuilds the keyword index from the record)") from exc
 
     @classmethod
-    def recreate(cls, folder: Path) -> "KeywordIndex":
-        """An empty index in place of whatever is at `folder`."""
+    def open(cls, data: Path, create: bool = False) -> "KeywordIndex":
+        """The keyword index in use in data folder `data`; with `create`, an empty first one."""
+        for _ in range(3):
+            ready = _ready_folders(data)
+            if not ready:
+                if create:
+                    index = cls.new(data)
+                    index.publish()
+                    return index
+                raise IndexDamagedError(f"{data / 'keyword-*'} is missing: run `rag check --repair` (it rebuilds "
+                                        "the keyword index from the record; nothing is embedded again)")
+            try:
+                return cls(ready[0])
+            except IndexDamagedError:
+                if ready[0].exists():
+                    raise  # else a newer one replaced it while we looked: look again
+        raise IndexDamagedError(f"the keyword index in {data} keeps changing: try again")
+
+    @classmethod
+    def new(cls, data: Path) -> "KeywordIndex":
+        """An empty index in a new folder, not in use until `publish`."""
+        numbers = [int(p.name.split("-")[1]) for p in data.glob("keyword-*") if p.name.split("-")[1].isdigit()]
+        folder = data / f"keyword-{max(numbers, default=0) + 1}"
         shutil.rmtree(folder, ignore_errors=True)
-        return cls(folder, create=True)
+        folder.mkdir(parents=True)
+        return cls(folder)
+
+    def publish(self) -> None:
+        """Mark this index ready (in use from now on) and remove the older ones."""
+        (self.folder / READY).write_text("ready\n")
+        for other in self.folder.parent.glob("keyword*"):
+            if other != self.folder and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
 
     # reading ---------------------------------------------------------------------------------
 

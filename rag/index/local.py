@@ -35,7 +35,6 @@ from rag.types import Document, DocumentInfo
 log = logging.getLogger(__name__)
 RESAVE_SHARE = 0.1  # re-save the vector index when this share of it changed since it was saved
 RESAVE_MIN = 20_000  # ... but not for fewer changed passages than this
-KEYWORD = "keyword"
 
 
 class LocalStore:
@@ -52,7 +51,7 @@ class LocalStore:
         fresh = folder is not None or (create and not has_index(root))
         self.folder = folder or (new_data_folder(root) if fresh else data_folder(root))
         self.records = Records(self.folder / STORE_NAME, create=fresh)
-        self._keyword: KeywordIndex | None = KeywordIndex(self.folder / KEYWORD, create=True) if fresh else None
+        self._keyword: KeywordIndex | None = KeywordIndex.open(self.folder, create=True) if fresh else None
         if fresh and folder is None:
             switch_to(root, self.folder)
         self._dense: DenseIndex | None = None
@@ -89,8 +88,7 @@ class LocalStore:
             current = self.records.generation()
             if current == self._generation and self._keyword is not None:
                 return
-            keyword = self._keyword or KeywordIndex(self.folder / KEYWORD)
-            keyword.reload()
+            keyword = self._keyword_current()
             self._keyword = keyword
             self._dense = self._caught_up_dense(self._dense, current)
             self._generation = self._dense.generation
@@ -156,10 +154,10 @@ class LocalStore:
             return problems + [str(exc)]
         assert self._keyword is not None and self._dense is not None
         if self._keyword.generation != meta["generation"]:
-            problems.append(f"{self.folder / KEYWORD} reflects generation {self._keyword.generation}, the record "
+            problems.append(f"{self._keyword.folder} reflects generation {self._keyword.generation}, the record "
                             f"{meta['generation']}: run `rag check --repair` (or any ingest)")
         elif len(self._keyword) != chunks:
-            problems.append(f"{self.folder / KEYWORD} holds {len(self._keyword)} passages, the record {chunks}: "
+            problems.append(f"{self._keyword.folder} holds {len(self._keyword)} passages, the record {chunks}: "
                             "run `rag check --repair`")
         if len(self._dense) != chunks:
             problems.append(f"the vector index holds {len(self._dense)} passages, the record {chunks}: "
@@ -183,7 +181,7 @@ class LocalStore:
 
     def _rebuild_keyword(self, generation: int) -> None:
         stemming = bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
-        keyword = KeywordIndex.recreate(self.folder / KEYWORD)
+        keyword = KeywordIndex.new(self.folder)
         removed: list[int] = []
         batches = list(self.records.iter_texts(batch=20_000))
         for n, rows in enumerate(batches):
@@ -191,6 +189,7 @@ class LocalStore:
                            [(cid, keyword_tokens(text, stemming)) for cid, text in rows])
         if not batches:
             keyword.update(generation, [], [])
+        keyword.publish()
         self._keyword = keyword
 
     # writing -----------------------------------------------------------------------------------
@@ -215,8 +214,16 @@ class LocalStore:
 
     def _keyword_index(self) -> KeywordIndex:
         if self._keyword is None:
-            self._keyword = KeywordIndex(self.folder / KEYWORD)
+            self._keyword = KeywordIndex.open(self.folder)
         return self._keyword
+
+    def _keyword_current(self) -> KeywordIndex:
+        """This process's keyword index, reloaded; reopened when a repair replaced it."""
+        keyword = self._keyword
+        if keyword is None or not keyword.folder.exists():
+            return KeywordIndex.open(self.folder)
+        keyword.reload()
+        return keyword
 
     def _catch_up_keyword(self) -> None:
         """Apply record changes the keyword index missed (a crash or a full disk after a commit)."""
