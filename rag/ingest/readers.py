@@ -4,7 +4,7 @@ By extension, except feeds (recognised by content in any text file, and required
 and .atom) and archive pages (recognised by content in .txt and .md files):
 
     .txt .md .markdown   rag.ingest.plain (any encoding: rag.ingest.encoding)
-    .html .htm           rag.ingest.html
+    .html .htm           rag.ingest.webpage (trafilatura; rag.ingest.html for short pages)
     .jsonl               rag.ingest.jsonl (streamed line by line: no size limit)
     .pdf                 rag.ingest.pdf
     .docx                rag.ingest.docx
@@ -24,7 +24,7 @@ from rag.ingest.discover import find_files, unsupported_reason
 from rag.ingest.encoding import decode_text
 from rag.ingest.feeds import SNIFF_BYTES, looks_like_feed, read_feed
 from rag.ingest.formats import FEED_SUFFIXES, HTML_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
-from rag.ingest.html import extract_html
+from rag.ingest.webpage import extract_page
 from rag.ingest.jsonl import iter_jsonl, parse_jsonl_lines
 from rag.ingest.plain import read_text_articles
 from rag.types import Document
@@ -110,7 +110,7 @@ def _read(path: Path, suffix: str, data: bytes) -> ReadResult:
 
 
 def _read_html(path: Path, text: str) -> Document:
-    article = extract_html(text)
+    article = extract_page(text)
     if not article.text:
         raise ReadError("holds no article text (no paragraphs found in the HTML)")
     return Document(path.stem, article.text, article.title or path.stem, article.source, str(path),
