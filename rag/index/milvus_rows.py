@@ -1,0 +1,81 @@
+"""Rows of the Milvus backend's collections: built from the Engine's records, read back into them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from rag.errors import IndexMismatchError, IndexProblem
+from rag.index.base import NewDocument, StoredChunk
+from rag.index.milvus_schema import PLACEHOLDER, TEXT_PART, VARCHAR_MAX, encode_token
+from rag.types import Chunk, Citation, FilePosition
+
+
+def chunk_rows(new: NewDocument, first_id: int, generation: int, dimension: int) -> list[dict]:
+    doc = new.document
+    vectors = np.asarray(new.vectors, dtype=np.float32)
+    if vectors.shape != (len(new.chunks), dimension):
+        raise IndexMismatchError(f"{doc.doc_id}: {vectors.shape} vectors for {len(new.chunks)} chunks of "
+                                 f"dimension {dimension}: run `rag ingest --rebuild PATH...`")
+    rows = []
+    for i, (chunk, tokens) in enumerate(zip(new.chunks, new.keyword_tokens)):
+        if len(chunk.text.encode("utf-8")) > VARCHAR_MAX:
+            raise IndexProblem(f"{doc.doc_id}: passage {chunk.ordinal} is longer than Milvus's 64 KB text "
+                               "field; lower chunking.hard_max_words")
+        position = FilePosition.of(doc, chunk.start, chunk.end)
+        rows.append({
+            "chunk_id": first_id + i, "gen": generation, "doc_id": doc.doc_id, "ordinal": chunk.ordinal,
+            "char_start": chunk.start, "char_end": chunk.end, "text": chunk.text, "embed_hash": new.embed_hashes[i],
+            "title": doc.title, "source": doc.source, "path": doc.path, "url": doc.url, "date": doc.date,
+            "file_start": _int(position and position.start), "file_end": _int(position and position.end),
+            "line_start": _int(position and position.line_start), "line_end": _int(position and position.line_end),
+            "page": _int(position and position.page),
+            "keywords": " ".join(encode_token(t) for t in tokens), "vector": vectors[i].tolist(),
+        })
+    return rows
+
+
+def document_rows(new: NewDocument, generation: int) -> list[dict]:
+    doc = new.document
+    parts = [doc.text[i:i + TEXT_PART] for i in range(0, len(doc.text), TEXT_PART)] or [""]
+    meta = json.dumps({"title": doc.title, "source": doc.source, "path": doc.path, "url": doc.url,
+                       "date": doc.date, "offset": doc.offset, "line": doc.line,
+                       "page_starts": list(doc.page_starts), "chunks": len(new.chunks)})
+    if len(meta.encode("utf-8")) > VARCHAR_MAX:
+        raise IndexProblem(f"{doc.doc_id}: its metadata exceeds Milvus's 64 KB text field")
+    return [{"key": f"{generation}:{i}:{doc.doc_id}", "gen": generation, "doc_id": doc.doc_id, "part": i,
+             "parts": len(parts), "text": part, "meta": meta if i == 0 else "", "placeholder": PLACEHOLDER}
+            for i, part in enumerate(parts)]
+
+
+def _int(value: int | None) -> int:
+    return -1 if value is None else int(value)
+
+
+def stored_chunk(row: dict) -> StoredChunk:
+    start, end = int(row["char_start"]), int(row["char_end"])
+    fields = [None if row[f] < 0 else int(row[f]) for f in ("file_start", "file_end", "line_start", "line_end", "page")]
+    file = FilePosition(*fields) if any(v is not None for v in fields) else None
+    chunk = Chunk(row["doc_id"], int(row["ordinal"]), start, end, row["text"])
+    citation = Citation(row["doc_id"], row["title"], row["source"], row["path"], start, end, row["url"],
+                        row["date"], file)
+    return StoredChunk(int(row["chunk_id"]), chunk, citation)
+
+
+def file_row(path: str, record, generation: int) -> dict:
+    """A file record at `generation`; an empty sha256 marks the file forgotten."""
+    key = hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"key": f"{generation}:{key}", "gen": generation, "path": path,
+            "sha256": record.sha256 if record else "",
+            "documents": json.dumps(list(record.documents) if record else []), "placeholder": PLACEHOLDER}
+
+
+def latest_files(rows: list[dict]) -> dict[str, dict]:
+    """Per path, the row of the highest generation (forgotten files left out)."""
+    latest: dict[str, dict] = {}
+    for row in rows:
+        if row["path"] not in latest or row["gen"] > latest[row["path"]]["gen"]:
+            latest[row["path"]] = row
+    return {path: row for path, row in latest.items() if row["sha256"]}

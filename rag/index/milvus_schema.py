@@ -1,0 +1,171 @@
+"""The Milvus backend's collections, its keyword encoding, and its error messages.
+
+Five collections share a prefix (`store.collection`, default `rag`; a rebuild writes a new data
+namespace `{prefix}_{ns}_*` beside the current one, see milvus.py):
+
+    {prefix}_chunks     chunk_id (primary key), gen, doc_id, ordinal, char_start/char_end, text, embed_hash,
+                        the citation (title, source, path, url, date, file position incl. page),
+                        keywords (our tokens joined by spaces), sparse (BM25 function output),
+                        vector (FLOAT_VECTOR, FLAT/IP or HNSW/IP)
+    {prefix}_documents  key "doc_id#part" (primary key), gen, doc_id, part, parts, text (a part of
+                        the article, at most TEXT_PART characters), meta (JSON, on part 0)
+    {prefix}_files      key "gen:sha1(path)" (primary key), gen, path, sha256 (empty: forgotten),
+                        documents (JSON): the files the index was built from, by version
+    {prefix}_terms      term (primary key), df, gen: document frequencies for BM25 and IDF
+    {prefix}_meta       key (primary key), value: the commit pointer "head", "cleaned", and the
+                        state of each generation in parts ("state:G:i"); a rebuild's keys
+                        start with "ns/"
+
+Milvus needs a vector field in every collection; the small ones carry a 2-d placeholder.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem, StoreUnavailableError
+
+VARCHAR_MAX = 65_535  # bytes, Milvus's limit for one VARCHAR value
+TEXT_PART = 16_000  # characters of an article per documents row: at most 4 bytes each in UTF-8
+PLACEHOLDER = [1.0, 0.0]  # the placeholder vector of the small collections
+DATA = ("chunks", "documents", "files", "terms")  # per data namespace; meta is shared
+
+# Milvus Standalone/Distributed split on whitespace; Milvus Lite knows only "standard" (\w+) and
+# "jieba". Our tokens are encoded to [0-9a-z] only (below), so both split them identically.
+ANALYZERS = ({"tokenizer": "whitespace"}, {"tokenizer": "standard"})
+
+
+
+def quiet_pymilvus() -> None:
+    """pymilvus logs every failed RPC with a traceback at ERROR (its logging is configured when it
+    is imported, so call this after); the store raises one-line errors instead."""
+    import pymilvus  # noqa: F401  (configures its loggers)
+
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.decorators",
+                 "pymilvus.client.iterator.query_iterator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def encode_token(token: str) -> str:
+    """A keyword token as letters and digits only, one to one: "z" -> "zz", "." -> "zp",
+    "," -> "zc" ("3.5" -> "3zp5"), so no analyzer splits it."""
+    return token.replace("z", "zz").replace(".", "zp").replace(",", "zc")
+
+
+def quote(value: str) -> str:
+    """A string literal for a Milvus filter expression."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def in_list(field: str, values) -> str:
+    """`field in [...]` for ints or strings."""
+    items = ", ".join(str(int(v)) if not isinstance(v, str) else quote(v) for v in values)
+    return f"{field} in [{items}]"
+
+
+def create_collections(client, prefix: str, data: str, dimension: int, dense_index: str, timeout: float) -> None:
+    """Create whichever collection is missing: `{prefix}_meta` and `{data}_*` for the data (strong consistency: a reader sees a
+    committed write at once)."""
+    from pymilvus import DataType, Function, FunctionType, MilvusException
+
+    def placeholder(schema, index):
+        schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+        index.add_index("placeholder", index_type="FLAT", metric_type="IP")
+
+    def make(name, build):
+        if client.has_collection(name, timeout=timeout):
+            return
+        schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        index = client.prepare_index_params()
+        build(schema, index)
+        client.create_collection(name, schema=schema, index_params=index,
+                                 consistency_level="Strong", timeout=timeout)
+
+    def chunks(schema, index, analyzer):
+        schema.add_field("chunk_id", DataType.INT64, is_primary=True)
+        schema.add_field("gen", DataType.INT64)
+        for name in ("doc_id", "text", "title", "source", "path", "url", "date"):
+            schema.add_field(name, DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("embed_hash", DataType.VARCHAR, max_length=128)
+        for name in ("ordinal", "char_start", "char_end", "file_start", "file_end", "line_start", "line_end", "page"):
+            schema.add_field(name, DataType.INT64)
+        schema.add_field("keywords", DataType.VARCHAR, max_length=VARCHAR_MAX, enable_analyzer=True,
+                         analyzer_params=analyzer)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+        schema.add_function(Function(name="keywords_bm25", function_type=FunctionType.BM25,
+                                     input_field_names=["keywords"], output_field_names=["sparse"]))
+        if dense_index == "hnsw":
+            index.add_index("vector", index_type="HNSW", metric_type="IP",
+                            params={"M": 16, "efConstruction": 200})
+        else:
+            index.add_index("vector", index_type="FLAT", metric_type="IP")
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"bm25_k1": 1.2, "bm25_b": 0.75})
+
+    def documents(schema, index):
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_MAX)
+        schema.add_field("gen", DataType.INT64)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("part", DataType.INT64)
+        schema.add_field("parts", DataType.INT64)
+        schema.add_field("text", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("meta", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        placeholder(schema, index)
+
+    def files(schema, index):
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
+        schema.add_field("gen", DataType.INT64)
+        schema.add_field("path", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("sha256", DataType.VARCHAR, max_length=128)
+        schema.add_field("documents", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        placeholder(schema, index)
+
+    def terms(schema, index):
+        schema.add_field("term", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_MAX)
+        schema.add_field("df", DataType.INT64)
+        schema.add_field("gen", DataType.INT64)
+        placeholder(schema, index)
+
+    def meta(schema, index):
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
+        schema.add_field("value", DataType.VARCHAR, max_length=VARCHAR_MAX)
+        placeholder(schema, index)
+
+    for analyzer in ANALYZERS:
+        try:
+            make(f"{data}_chunks", lambda s, i: chunks(s, i, analyzer))
+            break
+        except MilvusException as exc:
+            if "tokenizer" not in str(exc.message) or analyzer is ANALYZERS[-1]:
+                raise
+    make(f"{data}_documents", documents)
+    make(f"{data}_files", files)
+    make(f"{data}_terms", terms)
+    make(f"{prefix}_meta", meta)
+
+
+def translate(exc: Exception, uri: str, prefix: str) -> IndexProblem:
+    """A pymilvus or gRPC error as a one-line message naming the server and the fix."""
+    code = getattr(exc, "code", None)
+    message = str(getattr(exc, "message", "") or exc)
+    lowered = message.lower()
+    if any(word in lowered for word in ("auth", "credential", "password", "token", "permission denied",
+                                        "unauthenticated")):
+        return StoreUnavailableError(
+            f"the Milvus server at {uri} refused the credentials ({message[:120]}): set RAG_MILVUS_TOKEN "
+            "to a valid token (\"user:password\" or an API key)")
+    if code == 2 or any(word in lowered for word in ("fail connecting", "unavailable", "connection refused",
+                                                     "deadline exceeded", "timed out", "socket closed")):
+        return StoreUnavailableError(
+            f"cannot reach the Milvus server at {uri}: start it (or set store.uri in the config to "
+            "where it runs); answers resume once it is back")
+    if code == 100 or ("collection" in lowered and ("not exist" in lowered or "not found" in lowered)):
+        return IndexMissingError(
+            f"the Milvus server at {uri} has no collection {prefix}_*: build it with `rag ingest PATH...` "
+            "or copy a local index with `rag migrate --to milvus`")
+    if "dim" in lowered and ("mismatch" in lowered or "expected" in lowered):
+        return IndexMismatchError(
+            f"the vectors do not fit the collections {prefix}_* at {uri} ({message[:120]}): "
+            "run `rag ingest --rebuild` (or set store.collection to a new prefix)")
+    return IndexProblem(f"Milvus at {uri} ({prefix}_*): {message[:200]}")
