@@ -100,3 +100,20 @@ def test_truncated_pdf_is_refused(tmp_path):
     cut.write_bytes(whole[: len(whole) // 3])
     with pytest.raises(ReadError, match="^is not a readable PDF"):
         read(cut)
+
+
+@pytest.mark.parametrize("user_password, readable", [("", True), ("letmein", False)])
+def test_aes_encrypted_pdf(tmp_path, user_password, readable):
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(tmp_path / "plain.pdf", [["Quarterly port tonnage rose by a tenth."]], headline=False)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+    locked = tmp_path / "aes.pdf"
+    with locked.open("wb") as out:
+        writer.write(out)
+    if readable:
+        assert read(locked).documents[0].text == "Quarterly port tonnage rose by a tenth."
+    else:
+        with pytest.raises(ReadError, match="^is encrypted and needs a password to open"):
+            read(locked)
