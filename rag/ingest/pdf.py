@@ -21,8 +21,8 @@ from pathlib import Path
 from rag.errors import ReadError
 from rag.types import Document
 
-# pypdf logs what it repairs in broken files to stderr; the reader's own errors say what matters.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf logs what it repairs or guesses in damaged files to stderr; our ReadError says what matters.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"[ \t\u00a0]+")

@@ -53,7 +53,16 @@ def read_documents(path: Path, data: bytes) -> ReadResult:
         return ReadResult(documents, warnings)
     if len(data) > MAX_FILE_BYTES:
         raise ReadError(f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    result = _read(path, suffix, data)
+    try:
+        result = _read(path, suffix, data)
+    except ReadError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a third-party parser tripping over a damaged file: a reason, not a crash
+        detail = (str(exc) or "").splitlines()[0][:120] if str(exc) else ""
+        raise ReadError(f"is damaged or not what its name says ({type(exc).__name__}"
+                        f"{': ' + detail if detail else ''})") from exc
     if not result.documents:
         raise ReadError("holds no article text")
     return result
