@@ -2,8 +2,8 @@
 
 pypdf's plain extraction follows the content stream, which is the reading order of single- and
 multi-column pages from word processors and layout programs. On that text:
-- running headers and footers (a short line found on more than half of the pages, page numbers
-  counted as equal: "Page 3 of 9" = "Page 4 of 9") are dropped;
+- running headers and footers (a short line among the first or last three of more than half of
+  the pages, page numbers counted as equal: "Page 3 of 9" = "Page 4 of 9") are dropped;
 - a word split by a line-end hyphen is joined ("inter-" + "national" → "international"); a hyphen
   inside a line ("well-known") is kept;
 - lines are joined into paragraphs; a paragraph ends at a short line that ends a sentence or is
@@ -27,6 +27,7 @@ logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _RUNNING_MAX_CHARS = 120  # running headers and footers are short lines
+_EDGE_LINES = 3  # ... among the first or last three of a page
 _SENTENCE_END = tuple(".!?:;\"”’)»")
 _BAD_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$)|\.(docx?|pdf|odt|rtf|indd)$", re.I)
 
@@ -141,8 +142,15 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     with_text = [p for p in pages if p]
     if len(with_text) < 2:
         return set()
-    counts = Counter(k for lines in with_text for k in {_key(ln) for ln in lines if len(ln) <= _RUNNING_MAX_CHARS})
+    counts = Counter(k for lines in with_text
+                     for k in {_key(ln) for ln in _edges(lines) if len(ln) <= _RUNNING_MAX_CHARS})
     return {k for k, n in counts.items() if n >= 2 and n > len(with_text) / 2}
+
+
+def _edges(lines: list[str]) -> list[str]:
+    """The lines a running header or footer can be: the first and last few of the page's text
+    (PDF writers draw them before or after the body, so they come out at either end)."""
+    return lines if len(lines) <= 2 * _EDGE_LINES else lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]
 
 
 def _paragraphs(lines: list[str], heading: str = "") -> list[str]:

@@ -117,3 +117,20 @@ def test_aes_encrypted_pdf(tmp_path, user_password, readable):
     else:
         with pytest.raises(ReadError, match="^is encrypted and needs a password to open"):
             read(locked)
+
+
+def test_a_body_line_repeated_on_every_page_is_kept_unless_at_a_page_edge(tmp_path):
+    pages = [[f"The {word} page opens with its own first line of body text here.",
+              f"Its second line talks about the {word} district and its market.",
+              f"A third line tells how the {word} council voted on the budget.",
+              f"The fourth line quotes the {word} mayor at some length, as usual.",
+              "A sentence every page repeats.",
+              f"The sixth line returns to the {word} budget and what it costs.",
+              f"A seventh line names the {word} treasurer who wrote the report.",
+              f"The last line of the {word} page ends the story for today."]
+             for word in ("northern", "southern", "eastern")]
+    pdf = make_pdf(tmp_path / "r.pdf", pages, headline=False, header="HARBOUR REPORT", footer="- {n} -")
+    (document,) = read(pdf).documents
+    assert document.text.count("A sentence every page repeats.") == 3  # mid-page: body text, kept
+    assert "HARBOUR REPORT" not in document.text and "- 2 -" not in document.text
+    assert document.text.count("The last line of the") == 3
