@@ -64,6 +64,17 @@ class UISettings(_Section):
     max_uploads_total_mb: float = Field(1000, gt=0)
 
 
+class StoreSettings(_Section):
+    """Where the index lives: the local folder, or a Milvus server (Lite, Standalone, Distributed).
+    The Milvus token comes from $RAG_MILVUS_TOKEN only, never from this file."""
+
+    backend: Literal["local", "milvus"] = "local"
+    uri: str = "http://127.0.0.1:19530"  # milvus: the server (or a Milvus Lite data path)
+    collection: str = Field("rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,180}$")  # prefix of the collections
+    dense_index: Literal["flat", "hnsw"] = "flat"  # milvus: exact search, or HNSW for large collections
+    timeout: float = Field(30.0, gt=0)  # milvus: seconds per request
+
+
 class Settings(_Section):
     index_dir: str = ""  # empty: the user's data dir
     embedding: EmbeddingSettings = EmbeddingSettings()
@@ -71,6 +82,7 @@ class Settings(_Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
+    store: StoreSettings = StoreSettings()
 
     def with_updates(self, **sections: dict) -> "Settings":
         """A copy with some fields of some sections replaced, e.g. `retrieval={"mode": "dense"}`."""

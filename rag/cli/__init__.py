@@ -4,7 +4,7 @@ Each command lives in its own module; importing them here registers them on `mai
 """
 
 from rag.cli.base import EXIT_ERROR, main
-from rag.cli import ask, check, evaluate, info, ingest, serve  # noqa: F401  (registers the commands)
+from rag.cli import ask, check, evaluate, info, ingest, migrate, serve  # noqa: F401  (registers the commands)
 from rag.cli.ask import format_answer
 
 __all__ = ["main", "format_answer", "EXIT_ERROR"]

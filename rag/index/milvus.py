@@ -576,3 +576,10 @@ def _is_milvus_error(exc: Exception) -> bool:
 def _hit_id(hit) -> int:
     """The chunk id of a search hit (pymilvus names it "id" or by the primary key field)."""
     return int(hit["id"] if "id" in hit else hit["entity"]["chunk_id"])
+
+
+def open_milvus(settings, create: bool = False) -> MilvusStore:
+    """The store that config section `store` (rag.config.StoreSettings) names; the token from
+    $RAG_MILVUS_TOKEN."""
+    return MilvusStore(settings.uri, settings.collection, os.environ.get("RAG_MILVUS_TOKEN", ""),
+                       settings.dense_index, settings.timeout, create=create)

@@ -15,8 +15,15 @@ def _local(settings: Settings, index_dir: Path, create: bool) -> IndexStore:
     return LocalStore(index_dir, create=create)
 
 
+def _milvus(settings: Settings, index_dir: Path, create: bool) -> IndexStore:
+    from rag.index.milvus import open_milvus
+
+    return open_milvus(settings.store, create)
+
+
 BACKENDS: dict[str, Callable[[Settings, Path, bool], IndexStore]] = {
     "local": _local,
+    "milvus": _milvus,
 }
 
 
