@@ -18,6 +18,7 @@ from rag.errors import ReadError
 from rag.types import Document
 
 _SPACES = re.compile(r"\s+")
+_PLACEHOLDER_AUTHORS = {"python-docx", "author", "unknown", "user", "administrator", "microsoft office user"}
 
 
 def read_docx(path: Path, data: bytes) -> Document:
@@ -50,7 +51,13 @@ def read_docx(path: Path, data: bytes) -> Document:
         raise ReadError("holds no article text")
     # No date: the core properties' dates say when the file was made, not when the article ran.
     return Document(path.stem, text, title or path.stem.replace("_", " ").replace("-", " "),
-                    _clean(props.author or ""), str(path), offset=None, line=None)
+                    _source(props.author), str(path), offset=None, line=None)
+
+
+def _source(author: str | None) -> str:
+    """The core properties' author, unless it is a tool's placeholder."""
+    author = _clean(author or "")
+    return "" if author.casefold() in _PLACEHOLDER_AUTHORS else author
 
 
 def _is_heading(paragraph) -> bool:

@@ -35,6 +35,16 @@ def test_core_properties_title_wins_over_the_heading(tmp_path):
     assert (document.title, document.text) == ("The real title", "A heading\n\nBody text.")
 
 
+def test_a_tool_placeholder_author_is_no_source(tmp_path):
+    import docx
+
+    word = docx.Document()  # python-docx's template says the author is "python-docx"
+    word.add_paragraph("Plain body text.")
+    word.save(str(tmp_path / "p.docx"))
+    (document,) = read(tmp_path / "p.docx").documents
+    assert (document.source, document.title) == ("", "p")
+
+
 def test_merged_cells_are_read_once(tmp_path):
     import docx
 
