@@ -193,7 +193,7 @@ def _join_pages(paragraphs_by_page: list[list[str]]) -> tuple[str, list[int]]:
     starts: list[int] = []
     length = 0
     for paragraphs in paragraphs_by_page:
-        if parts and paragraphs:
+        if length and paragraphs:
             parts.append("\n\n")
             length += 2
         starts.append(length)

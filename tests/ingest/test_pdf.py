@@ -134,3 +134,15 @@ def test_a_body_line_repeated_on_every_page_is_kept_unless_at_a_page_edge(tmp_pa
     assert document.text.count("A sentence every page repeats.") == 3  # mid-page: body text, kept
     assert "HARBOUR REPORT" not in document.text and "- 2 -" not in document.text
     assert document.text.count("The last line of the") == 3
+
+
+def test_a_page_without_text_is_named_in_a_warning_and_pages_still_count(tmp_path):
+    pdf = make_pdf(tmp_path / "mixed.pdf", [[], ["Text on the second page."], [], ["Text on the fourth page."]],
+                   headline=False)
+    result = read(pdf)
+    (document,) = result.documents
+    assert result.warnings == ["no text layer on page(s) 1, 3 (scanned?); OCR is not supported, "
+                               "those pages are left out"]
+    assert document.text == "Text on the second page.\n\nText on the fourth page."
+    assert document.page_starts == (0, 0, 24, 26)
+    assert FilePosition.of(document, 26, 30).page == 4 and FilePosition.of(document, 0, 4).page == 2
