@@ -66,3 +66,18 @@ def test_a_feed_without_items_is_refused(tmp_path):
     path.write_text(rss("Nothing yet", []))
     with pytest.raises(ReadError, match="is not an RSS or Atom feed with items"):
         read(path)
+
+
+def test_rss_1_0_rdf_feed(tmp_path):
+    path = tmp_path / "rdf.xml"
+    path.write_text('<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                    'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                    '<channel rdf:about="https://old.example/"><title>Old Town Crier</title></channel>'
+                    '<item rdf:about="https://old.example/1"><title>Clock tower restored</title>'
+                    '<link>https://old.example/1</link><dc:date>2025-11-02T09:00:00+01:00</dc:date>'
+                    '<description>The clock tower chimes again after forty silent years.</description></item>'
+                    '</rdf:RDF>')
+    (document,) = read(path).documents
+    assert (document.title, document.source, document.url, document.date, document.text) == (
+        "Clock tower restored", "Old Town Crier", "https://old.example/1", "2025-11-02T08:00:00Z",
+        "The clock tower chimes again after forty silent years.")

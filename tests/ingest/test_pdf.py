@@ -146,3 +146,20 @@ def test_a_page_without_text_is_named_in_a_warning_and_pages_still_count(tmp_pat
     assert document.text == "Text on the second page.\n\nText on the fourth page."
     assert document.page_starts == (0, 0, 24, 26)
     assert FilePosition.of(document, 26, 30).page == 4 and FilePosition.of(document, 0, 4).page == 2
+
+
+def test_two_columns_are_read_column_by_column(tmp_path):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    left = ["The left column starts the story", "about the new ferry timetable,", "which begins in May."]
+    right = ["The right column continues with", "the fares, which stay the same", "for island residents."]
+    path = tmp_path / "columns.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for x, column in ((72, left), (320, right)):  # as layout programs do: one column, then the next
+        for i, line in enumerate(column):
+            pdf.drawString(x, 700 - 15 * i, line)
+    pdf.showPage()
+    pdf.save()
+    # (a short line ending a sentence ends a paragraph: "which begins in May.")
+    assert read(path).documents[0].text == " ".join(left) + "\n\n" + " ".join(right)
