@@ -1,4 +1,7 @@
-"""Main text and metadata of an HTML article, with a real parser (BeautifulSoup)."""
+"""Main text and metadata of an HTML article, with a real parser (BeautifulSoup).
+
+Used for HTML fragments (feed items, e-book chapters) and for very short pages; whole saved
+news pages go through trafilatura first (rag.ingest.webpage), which measured better on them."""
 
 from __future__ import annotations
 
