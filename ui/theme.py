@@ -172,9 +172,19 @@ mark.cited { background: #fde68a; color: #111827; border-radius: 3px; padding: 1
 .article-list table, .article-list thead, .article-list tbody, .article-list tr, .article-list th,
 .article-list td { border-left: none !important; border-right: none !important; }
 .article-list td.num { text-align: right; }
-.article-list td.title { max-width: 34em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-/* Wide enough for "Click again to remove": asking to confirm moves no column. */
-.article-list td.actions { width: 13em; min-width: 13em; white-space: nowrap; text-align: right; }
+/* Column widths fixed by the header, not the content: asking to confirm a removal ("Click again
+   to remove") moves no column, and long titles are cut with "…" (the full title is the tooltip). */
+.article-list table { table-layout: fixed; }
+.article-list th:nth-child(2) { width: 18%; }
+.article-list th:nth-child(3) { width: 6.5em; }
+.article-list th:nth-child(4) { width: 20%; }
+.article-list th:nth-child(5) { width: 12.5em; }
+.article-list td.title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.article-list td.actions { white-space: nowrap; text-align: right; }
+@media (max-width: 720px) {
+  .article-list th:nth-child(4), .article-list td.file { display: none; }
+  .article-list th:nth-child(2) { width: 28%; }
+}
 .upload-help { color: var(--body-text-color-subdued); font-size: 0.9em; padding: 6px 4px; }
 .article-list td.file { color: var(--body-text-color-subdued); word-break: break-all; }
 .article-list .summary { margin-bottom: 6px; color: var(--body-text-color-subdued); }

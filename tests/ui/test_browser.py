@@ -6,7 +6,9 @@ The last test checks that nothing the page did in the whole module left 127.0.0.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,6 +41,22 @@ Organisers said the fireworks over the harbour walls were the largest ever launc
 
 Tickets for the harbour festival are sold online {PAYLOADS[2]} and the festival poster is here {PAYLOADS[3]}.
 """
+VOLCANO = """---
+title: Etna erupts again
+source: Sicily Today
+---
+Mount Etna erupted on Sunday night. Lava rose {height} metres above the south-east crater, the volcano observatory in Catania said.
+
+Flights to Catania airport were suspended for six hours while ash fell on nearby towns.
+"""
+# Gradio's own busy indicators (spinner overlay, timer, progress bar) in the elements the chat
+# keeps quiet; each listed only if the browser actually shows it.
+GRADIO_INDICATORS_JS = """(ids) => ids.flatMap((id) => [...document.querySelectorAll(
+  `#${id} .progress-text, #${id} .eta-bar, #${id} .wrap.full:not(.hide), #${id} .wrap.minimal:not(.hide)`)]
+  .filter((e) => e.checkVisibility({opacityProperty: true, visibilityProperty: true}))
+  .map((e) => `${id}: ${e.className} "${e.innerText}"`))"""
+QUIET_ELEMENTS = ["index-status", "conversation", "question"]
+GRADIO_EVENTS = re.compile(r"/gradio_api/(run/predict|queue/join)")  # a click's steps go here
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +75,8 @@ def requests_seen() -> list[str]:
     return []
 
 
-def new_page(browser, url: str, requests_seen: list[str]):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def new_page(browser, url: str, requests_seen: list[str], width: int = 1400, height: int = 1000):
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.on("request", lambda request: requests_seen.append(request.url))
     page = context.new_page()
     page.on("websocket", lambda socket: requests_seen.append(socket.url))
@@ -101,23 +119,31 @@ def ask(page, question: str):
     return turn
 
 
-def upload(page, path: Path) -> None:
+def upload(page, path: Path, outcome: str = "added") -> None:
     from playwright.sync_api import expect
 
     page.get_by_role("tab", name="Articles").click()
     page.locator(UPLOAD_INPUT).set_input_files(str(path))
-    expect(page.locator("#articles-status")).to_contain_text(f"added: {path.name}", timeout=WAIT_MS)
+    expect(page.locator("#articles-status")).to_contain_text(f"{outcome}: {path.name}", timeout=WAIT_MS)
+
+
+def column_edges(page) -> list[float]:
+    return page.evaluate("() => [...document.querySelectorAll('#article-list th')].map((th) => "
+                         "th.getBoundingClientRect().left)")
 
 
 def remove(page, title: str) -> None:
-    """Remove the article from the Articles tab (two clicks) and wait until its row is gone."""
+    """Remove the article from the Articles tab (two clicks) and wait until its row is gone; the
+    first click asks to confirm without moving any column."""
     from playwright.sync_api import expect
 
     page.get_by_role("tab", name="Articles").click()
     row = page.locator("#article-list tr", has_text=title)
     expect(row).to_have_count(1)
+    edges = column_edges(page)
     row.locator("button.remove").click()
     expect(row.locator("button.remove")).to_have_text("Click again to remove")
+    assert column_edges(page) == edges
     row.locator("button.remove").click()
     expect(row).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#articles-status")).to_contain_text("Removed")
@@ -137,6 +163,25 @@ def wait_until_highlight_in_view(page) -> None:
     }""", timeout=5_000)
 
 
+def api_answer(server, question: str) -> dict:
+    """The answer from the page's /ask endpoint (a JSON string, or an object from older servers)."""
+    from gradio_client import Client
+
+    result = Client(server.url, verbose=False, download_files=False).predict(question, api_name="/ask")
+    return json.loads(result) if isinstance(result, str) else result
+
+
+def gradio_indicators(page) -> list[str]:
+    return page.evaluate(GRADIO_INDICATORS_JS, QUIET_ELEMENTS)
+
+
+def wait_for_held(page, held: list, count: int) -> None:
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while len(held) < count:
+        assert time.monotonic() < deadline, f"{len(held)} of {count} requests came"
+        page.wait_for_timeout(50)
+
+
 def test_first_run_page_says_how_to_add_articles(browser, empty_ui_server, requests_seen):
     from playwright.sync_api import expect
 
@@ -149,6 +194,7 @@ def test_first_run_page_says_how_to_add_articles(browser, empty_ui_server, reque
         expect(turn.locator(".notice")).to_contain_text("No articles are indexed yet")
         page.get_by_role("tab", name="Articles").click()
         expect(page.locator("#article-list")).to_contain_text("No articles are indexed yet")
+        expect(page.locator("#article-list")).not_to_contain_text("in the Articles tab")
         assert "Traceback" not in page.content() and "Error" not in page.locator("body").inner_text()
     finally:
         page.context.close()
@@ -159,24 +205,85 @@ def test_answer_cites_passages_with_honest_relevance(page):
 
     start_new_chat(page)
     turn = ask(page, SADR)
-    expect(turn.locator(".answer-sentences")).to_contain_text("cancelled his itikaf")
-    expect(turn.locator(".answer-sentences a.marker").first).to_have_text("[1]")
+    expect(turn.locator(".answer-sentences li").first).to_contain_text("Sadr")
+    expect(turn.locator(".answer-sentences li a.marker")).to_have_count(turn.locator(".answer-sentences li").count())
+    expect(turn.locator(".answer-sentences a.marker").first).to_have_text(re.compile(r"\[\d\]"))
     first = turn.locator(".card").first
     expect(first.locator(".card-source")).to_have_text("Middle East Eye")
     expect(first.locator(".card-title")).to_have_text(
         "How Sadr’s foes are trying to suck him back into Iraqi public life")
     expect(first.locator(".evidence")).to_contain_text("best match")
     expect(first.locator(".evidence .similarity")).to_have_text(re.compile(r"cosine similarity 0\.\d\d"))
-    expect(first.locator(".evidence")).to_contain_text("key words: sadr")
+    # key words as the passage writes them ("Sadr", "cancelled"), not as the index stems them
+    words = first.locator(".evidence .terms").inner_text().removeprefix("key words: ").split(", ")
+    written = first.locator(".card-title").inner_text() + "\n" + first.locator(".card-text").inner_text()
+    assert "Sadr" in words and len(words) >= 2
+    for word in words:
+        assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", written), (word, words)
     assert "%" not in turn.locator(".evidence").all_inner_texts()[0]
     expect(turn.locator(".searched-as")).to_have_count(0)  # searched as asked
 
 
-def test_citation_opens_article_with_passage_highlighted(page, ui_server, artifacts_dir):
-    from gradio_client import Client
+def test_while_an_answer_comes_the_chat_only_says_it_is_searching(page, artifacts_dir):
+    """Each step of the question is held in the network (the real server answers once let go):
+    no Gradio spinner or timer shows over the status line, the chat or the input, only the
+    pending turn's "Searching the articles…" and a disabled input."""
     from playwright.sync_api import expect
 
-    passages = Client(ui_server.url, verbose=False, download_files=False).predict(SADR, api_name="/ask")["passages"]
+    start_new_chat(page)
+    held: list = []
+
+    def hold(route) -> None:
+        held.append(route)
+
+    page.route(GRADIO_EVENTS, hold)
+    box = page.locator("#question textarea")
+    try:
+        box.fill(SADR)
+        box.press("Enter")
+        wait_for_held(page, held, 1)  # showing the question
+        page.wait_for_timeout(1500)  # Gradio's overlay and timer would be up by now
+        assert gradio_indicators(page) == []
+        held[0].continue_()
+        turn = page.locator("#conversation .turn").last
+        expect(turn.locator(".question")).to_have_text(SADR)
+        expect(turn.locator(".reply .searching")).to_have_text("Searching the articles…")
+        expect(box).to_be_disabled()
+        expect(page.locator("#ask")).to_be_disabled()
+        wait_for_held(page, held, 2)  # asking the engine
+        page.wait_for_timeout(1500)
+        assert gradio_indicators(page) == []
+        page.screenshot(path=str(artifacts_dir / "screenshot-pending.png"))
+        held[1].continue_()
+    finally:
+        page.unroute(GRADIO_EVENTS, hold)
+        for route in held[2:]:
+            route.continue_()
+    expect(turn.locator(".answer-sentences")).to_contain_text("Sadr", timeout=WAIT_MS)
+    expect(turn.locator(".searching")).to_have_count(0)
+    expect(box).to_be_editable()
+    assert gradio_indicators(page) == []
+
+
+def test_each_card_bolds_exactly_the_sentences_the_answer_took_from_it(page, ui_server):
+    from playwright.sync_api import expect
+
+    answer = api_answer(ui_server, SADR)
+    start_new_chat(page)
+    turn = ask(page, SADR)
+    expect(turn.locator(".answer-sentences li")).to_have_count(len(answer["answer"]))
+    squash = lambda text: " ".join(text.split())  # noqa: E731
+    for passage in answer["passages"]:
+        taken = [squash(s["sentence"]) for s in answer["answer"] if s["passage_rank"] == passage["rank"]]
+        card = turn.locator(f'.card[data-rank="{passage["rank"]}"]')
+        assert [squash(b) for b in card.locator("b.answer-hit").all_text_contents()] == taken, passage["rank"]
+    assert turn.locator(".card b.answer-hit").count() == len(answer["answer"])
+
+
+def test_citation_opens_article_with_passage_highlighted(page, ui_server, artifacts_dir):
+    from playwright.sync_api import expect
+
+    passages = api_answer(ui_server, SADR)["passages"]
     start_new_chat(page)
     turn = ask(page, SADR)
 
@@ -281,6 +388,62 @@ def test_new_chat_forgets_the_history(page):
     expect(page.locator("#index-status")).to_contain_text("Ask a question about your 5 articles")
     turn = ask(page, "Why did he cancel it?")
     expect(turn.locator(".searched-as")).to_have_count(0)  # no earlier question to borrow from
+
+
+def test_a_citation_clicked_on_a_narrow_screen_comes_into_view(browser, ui_server, requests_seen, artifacts_dir):
+    from playwright.sync_api import expect
+
+    page = new_page(browser, ui_server.url, requests_seen, width=400, height=800)
+    try:
+        turn = ask(page, SADR)
+        boxes = page.evaluate("() => ['#conversation', '#article-panel'].map((s) => "
+                              "document.querySelector(s).getBoundingClientRect().toJSON())")
+        assert boxes[1]["top"] >= boxes[0]["bottom"], "at 400 px the article panel is under the chat"
+        turn.locator(".answer-sentences a.marker").first.click()
+        expect(page.locator("#article-panel mark.cited")).to_have_count(1, timeout=WAIT_MS)
+        wait_until_highlight_in_view(page)
+        head = page.locator("#article-panel .article-head").bounding_box()
+        assert 0 <= head["y"] < 800, head
+        page.screenshot(path=str(artifacts_dir / "screenshot-narrow.png"))
+    finally:
+        page.context.close()
+
+
+def test_an_edited_file_uploaded_again_replaces_the_earlier_one(page, ui_server, tmp_path):
+    from playwright.sync_api import expect
+
+    question = "How high did the lava rise above the crater of Etna?"
+    first, second = tmp_path / "one" / "volcano.md", tmp_path / "two" / "volcano.md"
+    for path, height in ((first, 300), (second, 450)):
+        path.parent.mkdir()
+        path.write_text(VOLCANO.format(height=height), encoding="utf-8")
+    upload(page, first)
+    start_new_chat(page)
+    expect(ask(page, question).locator(".card").first.locator(".card-text")).to_contain_text("300 metres")
+
+    upload(page, second, outcome="updated")
+    expect(page.locator("#article-list tr", has_text="Etna erupts again")).to_have_count(1)
+    assert uploads_of(ui_server) == ["volcano.md"]
+    start_new_chat(page)
+    turn = ask(page, question)
+    expect(turn.locator(".card").first.locator(".card-source")).to_have_text("Sicily Today")
+    expect(turn.locator(".card").first.locator(".card-text")).to_contain_text("450 metres")
+    expect(turn.locator(".card-text", has_text="300 metres")).to_have_count(0)
+
+    remove(page, "Etna erupts again")
+    assert uploads_of(ui_server) == []
+
+
+def test_the_api_page_shows_no_mcp_tab(browser, ui_server, requests_seen):
+    from playwright.sync_api import expect
+
+    page = new_page(browser, ui_server.url, requests_seen)
+    try:
+        page.get_by_text("Use via API").click()
+        expect(page.locator("li.snippet", has_text="Python")).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator("li.snippet", has_text="MCP")).to_be_hidden()
+    finally:
+        page.context.close()
 
 
 def test_no_request_left_the_machine(requests_seen):
