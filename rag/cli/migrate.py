@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -31,7 +32,7 @@ def migrate(make_engine, settings, to, uri, collection, replace, as_json) -> Non
     target = open_milvus(store, create=True)
     try:
         total = source.info().documents if source.info() else 0
-        with click.progressbar(length=total, label="copying articles", file=click.get_text_stream("stderr"),
+        with click.progressbar(length=total, label="copying articles", file=sys.stderr,
                                hidden=as_json) as bar:
             report = copy_index(source, target, replace, bar.update)
     finally:

@@ -1,0 +1,140 @@
+"""The CLI, the REST API and the chat's renderers with `store.backend: milvus`, against a real
+Milvus Lite server: the example question, stats, the server killed and back, and migration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+from tests.conftest import SAMPLE
+from tests.milvus_server import MilvusLiteServer, milvus_server, milvus_uri  # noqa: F401 (fixtures)
+
+SADR = "why did Sadr cancel his itikaf?"
+
+
+def make_cli(config: Path, index: Path):
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, [*args, "--index", str(index), "--config", str(config)])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server of this module's own (the last test kills it), with the sample ingested through
+    the CLI with the real model."""
+    folder = tmp_path_factory.mktemp("milvus-e2e")
+    server = MilvusLiteServer(folder / "data").start()
+    config = folder / "config.yaml"
+    config.write_text(f"store:\n  backend: milvus\n  uri: {server.uri}\n  collection: sample\n")
+    cli = make_cli(config, folder / "index")
+    out = cli("ingest", str(SAMPLE)).output
+    assert "documents: 5 added" in out and "chunks: 72 added, 72 embedded" in out
+    try:
+        yield server, cli, config
+    finally:
+        server.stop()
+
+
+@pytest.mark.model
+def test_the_example_question_cites_middle_east_eye(served):
+    _, cli, _ = served
+    answer = json.loads(cli("ask", "--json", SADR).output)
+    assert not answer["abstained"]
+    cited = [p for p in answer["passages"] if "He cancelled his itikaf" in p["text"]]
+    assert cited and cited[0]["citation"]["source"] == "Middle East Eye"
+    assert cited[0]["citation"]["file"]["line_start"] > 0
+    assert "1 unchanged" in cli("ingest", str(SAMPLE)).output  # content-hash skip, nothing embedded
+
+
+@pytest.mark.model
+def test_stats_and_docs_say_which_backend_and_where(served):
+    server, cli, _ = served
+    stats = json.loads(cli("stats", "--json").output)
+    assert (stats["backend"], stats["documents"], stats["chunks"], stats["healthy"]) == ("milvus", 5, 72, True)
+    assert server.uri in stats["location"] and "sample_*" in stats["location"]
+    docs = json.loads(cli("docs", "--json").output)
+    assert len(docs) == 5 and sum(d["chunks"] for d in docs) == 72
+
+
+@pytest.mark.model
+def test_the_api_answers_and_the_chat_opens_the_article(served):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from rag.config import load_settings
+    from rag.engine import Engine
+    from ui.api import build_router, install_error_handlers
+    from ui.handlers import parse_citation_request, render_answer, render_article
+    from ui.limits import UploadLimits
+
+    _, _, config = served
+    engine = Engine(load_settings(config), config.parent / "index")
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(build_router(engine, UploadLimits(1_000_000, 5, 10_000_000), read_only=True))
+    answer = TestClient(app).post("/api/ask", json={"question": SADR}).json()
+    citation = next(p["citation"] for p in answer["passages"] if "He cancelled his itikaf" in p["text"])
+    assert citation["source"] == "Middle East Eye"
+
+    html = render_answer(engine.ask(SADR))
+    assert "He cancelled his itikaf" in html and "Middle East Eye" in html
+    request = parse_citation_request({"doc_id": citation["doc_id"], "start": citation["start"],
+                                      "end": citation["end"]})
+    article = render_article(engine.document(citation["doc_id"]), request)
+    assert "<mark" in article and "He cancelled his itikaf" in article
+
+
+@pytest.mark.model
+def test_a_killed_server_gives_one_line_and_answers_resume(served):
+    server, cli, _ = served
+    server.stop(kill=True)
+    result = cli("ask", SADR, ok=False)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
+    assert server.uri in result.output and "start it" in result.output
+    failed = json.loads(cli("ask", "--json", SADR, ok=False).output)
+    assert server.uri in failed["error"]
+    server.start()
+    answer = json.loads(cli("ask", "--json", SADR).output)
+    assert any("He cancelled his itikaf" in p["text"] for p in answer["passages"])
+
+
+def test_migrate_copies_a_local_index_without_embedding(tmp_path, milvus_uri, monkeypatch):
+    local_config = tmp_path / "local.yaml"
+    local_config.write_text("embedding:\n  backend: fake\n  dimension: 64\n")
+    milvus_config = tmp_path / "milvus.yaml"
+    milvus_config.write_text(f"embedding:\n  backend: fake\n  dimension: 64\n"
+                             f"store:\n  backend: milvus\n  uri: {milvus_uri}\n  collection: migrated\n")
+    local = make_cli(local_config, tmp_path / "index")
+    remote = make_cli(milvus_config, tmp_path / "index")
+    local("ingest", str(SAMPLE))
+    assert "no index at" in remote("ask", SADR, ok=False).output
+
+    from embeddings.fake import FakeEmbedder
+
+    def no_embedding(self, texts):
+        raise AssertionError("migrate embedded text")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FakeEmbedder, "embed", no_embedding)
+        report = json.loads(remote("migrate", "--to", "milvus", "--json").output)
+    assert (report["documents"], report["chunks"], report["files"], report["embedded"]) == (5, 72, 1, 0)
+    assert "--replace" in remote("migrate", "--to", "milvus", ok=False).output
+
+    for question in (SADR, "Who is the UN Special Representative for Iraq?", "oil exports"):
+        mine, theirs = (json.loads(cli("ask", "--json", question).output) for cli in (local, remote))
+        assert [(p["citation"]["doc_id"], p["citation"]["start"]) for p in theirs["passages"]] == \
+               [(p["citation"]["doc_id"], p["citation"]["start"]) for p in mine["passages"]]
+        assert theirs["answer"] == mine["answer"]
+    # The same files are unchanged for the migrated index: a re-ingest embeds nothing.
+    assert "1 unchanged" in remote("ingest", str(SAMPLE)).output
