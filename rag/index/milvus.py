@@ -31,177 +31,29 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import uuid
-from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Iterable
 
 import numpy as np
 
-from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem, StoreUnavailableError
-from rag.index.base import FileRecord, IndexChange, IndexInfo, StoredChunk
-from rag.index.milvus_keyword import bm25_scores, df_delta, idf
-from rag.index.milvus_rows import chunk_rows, document_rows, file_row, latest_files, stored_chunk
-from rag.index.milvus_schema import (DATA, PLACEHOLDER, create_collections, encode_token, in_list, quiet_pymilvus,
-                                     translate)
+from rag.errors import IndexMismatchError, IndexProblem
+from rag.index.base import FileRecord, IndexInfo, StoredChunk
+from rag.index.milvus_connection import LIMIT
+from rag.index.milvus_keyword import bm25_scores, idf
+from rag.index.milvus_rows import latest_files, read_pieces, stored_chunk
+from rag.index.milvus_schema import DATA, encode_token, quote
+from rag.index.milvus_write import MilvusWriter
 from rag.types import Document, DocumentInfo
 
-BATCH = 500  # rows per insert; values per `in [...]` filter
-STATE_PART = 15_000  # characters of the state JSON per meta row (ASCII JSON: bytes too)
-LIMIT = 16_384  # Milvus's largest query window and top-k
 _CITATION = ["chunk_id", "doc_id", "ordinal", "char_start", "char_end", "text", "title", "source", "path",
              "url", "date", "file_start", "file_end", "line_start", "line_end", "page"]
-T = TypeVar("T")
 
 
-class MilvusStore:
-    """Documents, chunks, vectors, files and BM25 keywords in Milvus collections."""
-
-    backend = "milvus"
-
-    def __init__(self, uri: str, collection: str = "rag", token: str | None = None, dense_index: str = "flat",
-                 timeout: float = 30.0, create: bool = False, namespace: str = "", first_chunk_id: int = 0) -> None:
-        """Open the index at `uri` under the prefix `collection` (IndexMissingError when there is
-        none, unless `create`). The token defaults to $RAG_MILVUS_TOKEN. `namespace` and
-        `first_chunk_id` are for a rebuild target (see `rebuild_target`)."""
-        self.uri, self.prefix, self.dense_index, self.timeout = uri, collection, dense_index, timeout
-        self.location = f"{uri} (collections {collection}_*)"
-        self._token = token if token is not None else os.environ.get("RAG_MILVUS_TOKEN", "")
-        self._keys = f"{namespace}/" if namespace else ""
-        self._new_data = f"{collection}_{namespace}" if namespace else collection
-        self._first_chunk_id = first_chunk_id
-        self._client = None
-        self._state: dict | None = None  # the committed state this process reads at
-        self._cleaned = 0
-        self._lock = threading.RLock()
-        if not create and not namespace and self._load() is None:
-            raise IndexMissingError(f"no index at {self.location} yet: run `rag ingest PATH...` "
-                                    "(or `rag migrate --to milvus` to copy a local index)")
-
-    # plumbing -------------------------------------------------------------------------------
-
-    @contextmanager
-    def _guard(self) -> Iterator:
-        """The client; a failure becomes a one-line error naming the server and the fix."""
-        try:
-            if self._client is None:
-                from pymilvus import MilvusClient
-
-                quiet_pymilvus()
-                client = MilvusClient(self.uri, token=self._token, timeout=self.timeout)
-                # A restarted server answers with its collections released: load ours (a no-op
-                # when they are loaded).
-                for name in client.list_collections(timeout=self.timeout):
-                    if name.startswith(f"{self.prefix}_"):
-                        client.load_collection(name, timeout=self.timeout)
-                self._client = client
-            yield self._client
-        except IndexProblem:
-            raise
-        except Exception as exc:  # noqa: BLE001 - only Milvus and gRPC errors are translated
-            if not _is_milvus_error(exc):
-                raise
-            if _not_loaded(exc):
-                self.close()  # the next client loads the collections
-                raise NotLoadedError(f"the Milvus server at {self.uri} has not loaded {self.prefix}_*: "
-                                     "ask again (it is being loaded)") from None
-            problem = translate(exc, self.uri, self.prefix)
-            if isinstance(problem, StoreUnavailableError):
-                self.close()  # reconnect on the next call
-            raise problem from None
-
-    def _meta(self) -> str:
-        return f"{self.prefix}_meta"
-
-    def _query(self, name: str, filter: str, fields: list[str]) -> list[dict]:
-        with self._guard() as client:
-            return list(client.query(name, filter=filter, output_fields=fields, limit=LIMIT, timeout=self.timeout))
-
-    def _query_in(self, name: str, field: str, values: list, fields: list[str], where: str = "") -> list[dict]:
-        rows: list[dict] = []
-        for i in range(0, len(values), BATCH):
-            rows += self._query(name, in_list(field, values[i:i + BATCH]) + (f" and ({where})" if where else ""), fields)
-        return rows
-
-    def _iterate(self, name: str, filter: str, fields: list[str]) -> Iterator[dict]:
-        with self._guard() as client:
-            iterator = client.query_iterator(name, batch_size=1000, filter=filter, output_fields=fields,
-                                             timeout=self.timeout)
-            while batch := iterator.next():
-                yield from batch
-            iterator.close()
-
-    def _write_rows(self, name: str, rows: list[dict], upsert: bool = False) -> None:
-        with self._guard() as client:
-            for i in range(0, len(rows), BATCH):
-                (client.upsert if upsert else client.insert)(name, data=rows[i:i + BATCH], timeout=self.timeout)
-
-    def _delete(self, name: str, filter: str) -> None:
-        with self._guard() as client:
-            client.delete(name, filter=filter, timeout=self.timeout)
+class MilvusStore(MilvusWriter):
+    """Documents, chunks, vectors, files and BM25 keywords in Milvus collections
+    (rag.index.base.IndexStore). Open it with `MilvusStore(uri, prefix, create=...)` or
+    `open_milvus(settings.store)`."""
 
     # state ---------------------------------------------------------------------------------
-
-    def _read_head(self) -> tuple[dict | None, int]:
-        """The "head" row's value (None: never written) and the last cleaned generation."""
-        try:
-            return self._read_head_once()
-        except NotLoadedError:
-            return self._read_head_once()
-
-    def _read_head_once(self) -> tuple[dict | None, int]:
-        keys = [f"{self._keys}head", f"{self._keys}cleaned"]
-        try:
-            rows = {r["key"]: json.loads(r["value"]) for r in self._query_in(self._meta(), "key", keys, ["key", "value"])}
-        except IndexMissingError:
-            return None, 0
-        return rows.get(keys[0]), int(rows.get(keys[1], {}).get("generation", 0))
-
-    def _read_state(self, head: dict) -> dict | None:
-        keys = [f"{self._keys}state:{head['generation']}:{i}" for i in range(head["parts"])]
-        rows = {r["key"]: r["value"] for r in self._query_in(self._meta(), "key", keys, ["key", "value"])}
-        return json.loads("".join(rows[k] for k in keys)) if len(rows) == len(keys) else None
-
-    def _load(self) -> dict | None:
-        """The committed state (read again when the head moved), or None for an empty store."""
-        for _ in range(5):
-            head, cleaned = self._read_head()
-            if head is None:
-                self._state, self._cleaned = None, 0
-                return None
-            state = self._state
-            if state is None or state["generation"] != head["generation"]:
-                state = self._read_state(head)  # None: replaced meanwhile, read the head again
-            if state is not None:
-                self._state, self._cleaned = state, cleaned
-                return state
-        raise IndexProblem(f"the index at {self.location} keeps changing under this reader; ask again")
-
-    def _read(self, read: Callable[[dict], T], empty: T) -> T:
-        """`read(state)` at the committed state; once more if a rebuild replaced the data meanwhile."""
-        state = self._state if self._state is not None else self._load()
-        if state is None:
-            return empty
-        try:
-            try:
-                return read(state)
-            except NotLoadedError:
-                return read(state)
-        except IndexMissingError:
-            fresh = self._load()
-            if fresh is None or fresh["data"] == state["data"]:
-                raise
-            return read(fresh)
-
-    def _visible(self, state: dict) -> str:
-        """The filter that shows the committed generation and nothing else."""
-        condition = f"gen <= {int(state['generation'])}"
-        pending = state.get("pending")
-        if pending and pending["retired"] and self._cleaned < pending["before"]:
-            retired = in_list("doc_id", pending["retired"]).replace(" in [", " not in [", 1)
-            condition += f" and (gen >= {int(pending['before'])} or {retired})"
-        return condition
 
     def info(self) -> IndexInfo | None:
         state = self._load()
@@ -261,151 +113,6 @@ class MilvusStore:
             for name in names:
                 client.drop_collection(name, timeout=self.timeout)
         self._state, self._cleaned = None, 0
-
-    # writing -------------------------------------------------------------------------------
-
-    def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
-        with self._lock:
-            head, self._cleaned = self._read_head()
-            state = self._read_state(head) if head else None
-            if head and state is None:
-                raise IndexProblem(f"the state of {self.location} is incomplete: is another writer active? "
-                                   "Else run `rag ingest --rebuild PATH...`")
-            if state is None:
-                state = {"generation": 0, "data": self._new_data, "build": build, "dimension": int(dimension),
-                         "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
-                         "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None}
-            elif state["dimension"] != dimension or state["build"] != build:
-                raise IndexMismatchError(
-                    f"the index at {self.location} was built with {state['build']} (dimension "
-                    f"{state['dimension']}), the config asks for {build} (dimension {dimension}): "
-                    "run `rag ingest --rebuild PATH...` or set store.collection to a new prefix")
-            with self._guard() as client:
-                create_collections(client, self.prefix, state["data"], int(dimension), self.dense_index, self.timeout)
-            self._repair(state)
-            new = self._write(state, change)
-            self._cleanup(new)
-            self._state = new
-            return new["generation"]
-
-    def _repair(self, state: dict) -> None:
-        """Discard what an apply that never committed wrote; finish the last cleanup."""
-        for kind in ("chunks", "documents", "files"):
-            self._delete(f"{state['data']}_{kind}", f"gen > {int(state['generation'])}")
-        self._cleanup(state)
-
-    def _write(self, state: dict, change: IndexChange) -> dict:
-        """Steps 2-4: insert the new rows invisibly, write the new state, move the head."""
-        data, generation, visible = state["data"], state["generation"] + 1, self._visible(state)
-        leaving = sorted(set(change.remove_doc_ids) | {n.document.doc_id for n in change.add})
-        leaving = sorted({r["doc_id"] for r in self._query_in(f"{data}_documents", "doc_id", leaving, ["doc_id"],
-                                                              f"part == 0 and {visible}")})
-        removed = [r["keywords"] for r in self._query_in(f"{data}_chunks", "doc_id", leaving, ["keywords"], visible)]
-        paths = list(change.files)
-        known = self._files(state, paths)
-        next_id, chunks, documents, added = state["next_chunk_id"], [], [], []
-        for new in change.add:
-            rows = chunk_rows(new, next_id, generation, state["dimension"])
-            next_id += len(rows)
-            chunks += rows
-            documents += document_rows(new, generation)
-            added += [r["keywords"] for r in rows]
-        self._write_rows(f"{data}_chunks", chunks)
-        self._write_rows(f"{data}_documents", documents)
-        self._write_rows(f"{data}_files", [file_row(p, r, generation) for p, r in change.files.items()])
-        files = state["files"] + sum(1 for p, r in change.files.items() if r and p not in known) \
-            - sum(1 for p, r in change.files.items() if r is None and p in known)
-        new = dict(state, generation=generation, next_chunk_id=next_id, files=files,
-                   documents=state["documents"] - len(leaving) + len(change.add),
-                   chunks=state["chunks"] - len(removed) + len(chunks),
-                   tokens=state["tokens"] + sum(len(t.split()) for t in added) - sum(len(t.split()) for t in removed),
-                   updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   pending={"before": generation, "retired": leaving, "files": paths, "df": df_delta(added, removed)})
-        new.pop("orphans", None)
-        self._commit(new)
-        return new
-
-    def _commit(self, state: dict) -> None:
-        """Write `state` in parts, then point "head" at it: the one write readers switch on."""
-        blob = json.dumps(state, separators=(",", ":"))
-        parts = [blob[i:i + STATE_PART] for i in range(0, len(blob), STATE_PART)]
-        key = f"{self._keys}state:{state['generation']}"
-        self._delete(self._meta(), f'key like "{key}:%"')
-        self._write_rows(self._meta(), [{"key": f"{key}:{i}", "value": p, "placeholder": PLACEHOLDER}
-                                        for i, p in enumerate(parts)])
-        head = json.dumps({"generation": state["generation"], "parts": len(parts)})
-        self._write_rows(self._meta(), [{"key": f"{self._keys}head", "value": head, "placeholder": PLACEHOLDER}],
-                         upsert=True)
-
-    def _cleanup(self, state: dict) -> None:
-        """Step 5 (idempotent): delete retired and superseded rows, apply the frequency changes."""
-        with self._guard() as client:
-            for name in state.get("orphans", []):  # the data a rebuild replaced
-                for kind in DATA:
-                    if client.has_collection(f"{name}_{kind}", timeout=self.timeout):
-                        client.drop_collection(f"{name}_{kind}", timeout=self.timeout)
-        pending = state.get("pending")
-        if not pending or self._cleaned >= pending["before"]:
-            return
-        data, before = state["data"], int(pending["before"])
-        for i in range(0, len(pending["retired"]), BATCH):
-            retired = in_list("doc_id", pending["retired"][i:i + BATCH])
-            for kind in ("chunks", "documents"):
-                self._delete(f"{data}_{kind}", f"{retired} and gen < {before}")
-        for i in range(0, len(pending["files"]), BATCH):
-            touched = in_list("path", pending["files"][i:i + BATCH])
-            self._delete(f"{data}_files", f'{touched} and (gen < {before} or sha256 == "")')
-        changes = pending["df"]
-        current = {r["term"]: r for r in self._query_in(f"{data}_terms", "term", list(changes), ["term", "df", "gen"])}
-        upserts, deletes = [], []
-        for term, change in changes.items():
-            row = current.get(term)
-            if row is not None and row["gen"] >= before:
-                continue  # applied by an interrupted cleanup
-            df = (row["df"] if row else 0) + change
-            if df > 0:
-                upserts.append({"term": term, "df": df, "gen": before, "placeholder": PLACEHOLDER})
-            elif row is not None:
-                deletes.append(term)
-        self._write_rows(f"{data}_terms", upserts, upsert=True)
-        for i in range(0, len(deletes), BATCH):
-            self._delete(f"{data}_terms", in_list("term", deletes[i:i + BATCH]))
-        old = [r["key"] for r in self._query(self._meta(), f'key like "{self._keys}state:%"', ["key"])
-               if int(r["key"].rsplit(":", 2)[1]) < before]
-        for i in range(0, len(old), BATCH):
-            self._delete(self._meta(), in_list("key", old[i:i + BATCH]))
-        self._write_rows(self._meta(), [{"key": f"{self._keys}cleaned", "placeholder": PLACEHOLDER,
-                                         "value": json.dumps({"generation": before})}], upsert=True)
-        self._cleaned = before
-
-    # rebuilding ------------------------------------------------------------------------------
-
-    def rebuild_target(self) -> "MilvusStore":
-        """An empty index in a new data namespace; this one answers until `replace_with`."""
-        state = self._load()
-        return MilvusStore(self.uri, self.prefix, self._token, self.dense_index, self.timeout, create=True,
-                           namespace=f"r{uuid.uuid4().hex[:8]}",
-                           first_chunk_id=state["next_chunk_id"] if state else 0)
-
-    def replace_with(self, target: "MilvusStore") -> None:
-        """Commit the target's state as this index's next generation, then drop the old data."""
-        with self._lock:
-            head, self._cleaned = self._read_head()
-            current = self._read_state(head) if head else None
-            built = target._load()
-            if built is None:
-                raise IndexProblem(f"the rebuild of {self.location} wrote nothing; the index is unchanged")
-            generation = max(current["generation"] if current else 0, built["generation"]) + 1
-            state = dict(built, generation=generation, pending=None,
-                         orphans=[current["data"]] if current and current["data"] != built["data"] else [])
-            self._commit(state)
-            self._state = state
-            self._cleanup(state)
-            for kind in ("head", "cleaned"):
-                self._delete(self._meta(), in_list("key", [f"{target._keys}{kind}"]))
-            self._delete(self._meta(), f'key like "{target._keys}state:%"')
-            target._state = None
-
     # reading -------------------------------------------------------------------------------
 
     def search_dense(self, vector: np.ndarray, k: int) -> tuple[list[int], list[float]]:
@@ -497,6 +204,38 @@ class MilvusStore:
             return np.array([rows[c] for c in ids], dtype=np.float32).reshape(len(ids), state["dimension"])
         return self._read(read, np.zeros((0, 0), dtype=np.float32))
 
+    def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict:
+        """The sentences stored at ingest for these chunks (left out: chunks stored without)."""
+        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
+        fields = ["chunk_id", "pieces"] + (["piece_vectors"] if vectors else [])
+        return self._read(lambda state: {int(r["chunk_id"]): read_pieces(r, vectors) for r in self._query_in(
+            f"{state['data']}_chunks", "chunk_id", ids, fields, 'pieces != ""')}, {})
+
+    def piece_vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored sentence vectors of chunks whose embedded text had these hashes."""
+        wanted = list(dict.fromkeys(hashes))
+
+        def read(state):
+            rows = self._query_in(f"{state['data']}_chunks", "embed_hash", wanted, ["embed_hash", "pieces", "piece_vectors"],
+                                  f'piece_vectors != "" and {self._visible(state)}')
+            return {r["embed_hash"]: np.vstack([p.vector for p in read_pieces(r, True)]) for r in rows}
+        return self._read(read, {})
+
+    def neighbours(self, chunk_ids: Iterable[int]) -> list[int]:
+        """The chunks just before and after these in their documents."""
+        ids = list(dict.fromkeys(int(c) for c in chunk_ids))
+
+        def read(state):
+            name, out = f"{state['data']}_chunks", []
+            rows = self._query_in(name, "chunk_id", ids, ["doc_id", "ordinal"])
+            for i in range(0, len(rows), 50):
+                around = " or ".join(f"(doc_id == {quote(r['doc_id'])} and ordinal in [{r['ordinal'] - 1}, "
+                                     f"{r['ordinal'] + 1}])" for r in rows[i:i + 50])
+                out += [int(r["chunk_id"]) for r in self._query(name, f"({around}) and {self._visible(state)}",
+                                                                ["chunk_id"])]
+            return out
+        return self._read(read, [])
+
     def vectors_by_hash(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
         hashes = list(dict.fromkeys(embed_hashes))
         return self._read(lambda state: {r["embed_hash"]: np.asarray(r["vector"], dtype=np.float32) for r in
@@ -555,22 +294,6 @@ class MilvusStore:
                 out.append(DocumentInfo(row["doc_id"], m["title"], m["source"], m["path"], m["chunks"]))
             return sorted(out, key=lambda d: (d.path, d.doc_id))
         return self._read(read, [])
-
-
-class NotLoadedError(IndexProblem):
-    """The server (restarted) has our collections released; the next connection loads them."""
-
-
-def _not_loaded(exc: Exception) -> bool:
-    message = str(getattr(exc, "message", "") or exc).lower()
-    return getattr(exc, "code", None) == 101 or "released" in message or "not loaded" in message
-
-
-def _is_milvus_error(exc: Exception) -> bool:
-    import grpc
-    from pymilvus import MilvusException
-
-    return isinstance(exc, (MilvusException, grpc.RpcError, ConnectionError))
 
 
 def _hit_id(hit) -> int:

@@ -1,7 +1,7 @@
 """Copy an index into Milvus without embedding anything: the vectors are read from the source.
 
 Everything is read through the source's `IndexStore` interface (documents, chunks, vectors,
-file records, build settings) and written into a fresh data namespace of the target, which
+the sentences' pieces and vectors, file records, build settings) and written into a fresh data namespace of the target, which
 becomes the index in one commit at the end (`replace_with`): an interrupted copy leaves the
 target as it was. The keyword tokens and embedded-text hashes are recomputed from the stored
 text exactly as an ingest computes them, so a later `rag ingest` of the same files skips them.
@@ -64,6 +64,7 @@ def migrate(source: IndexStore, target: MilvusStore, replace: bool = False,
             ids = source.chunk_ids_of(batch)
             stored = source.chunks(ids)
             vectors = dict(zip(ids, source.vectors(ids)))
+            pieces = source.pieces(ids, vectors=True) if hasattr(source, "pieces") else {}
             by_doc: dict[str, list[int]] = {d: [] for d in batch}
             for chunk_id in ids:
                 by_doc[stored[chunk_id].chunk.doc_id].append(chunk_id)
@@ -75,7 +76,8 @@ def migrate(source: IndexStore, target: MilvusStore, replace: bool = False,
                 add.append(NewDocument(
                     document, chunks, _stack([vectors[c] for c in mine], dimension),
                     tuple(embed_hash(embedding_text(document, c, title_in_embedding)) for c in chunks),
-                    tuple(tuple(keyword_tokens(c.text, stemming)) for c in chunks)))
+                    tuple(tuple(keyword_tokens(c.text, stemming)) for c in chunks),
+                    **({"pieces": tuple(pieces.get(c, ()) for c in mine)} if pieces else {})))
                 chunks_copied += len(chunks)
             building.apply(IndexChange(add=tuple(add), files=dict(files) if start == 0 else {}), build, dimension)
             if progress:

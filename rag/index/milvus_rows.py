@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 
@@ -20,6 +21,7 @@ def chunk_rows(new: NewDocument, first_id: int, generation: int, dimension: int)
         raise IndexMismatchError(f"{doc.doc_id}: {vectors.shape} vectors for {len(new.chunks)} chunks of "
                                  f"dimension {dimension}: run `rag ingest --rebuild PATH...`")
     rows = []
+    pieces = getattr(new, "pieces", ()) or ((),) * len(new.chunks)
     for i, (chunk, tokens) in enumerate(zip(new.chunks, new.keyword_tokens)):
         if len(chunk.text.encode("utf-8")) > VARCHAR_MAX:
             raise IndexProblem(f"{doc.doc_id}: passage {chunk.ordinal} is longer than Milvus's 64 KB text "
@@ -33,8 +35,33 @@ def chunk_rows(new: NewDocument, first_id: int, generation: int, dimension: int)
             "line_start": _int(position and position.line_start), "line_end": _int(position and position.line_end),
             "page": _int(position and position.page),
             "keywords": " ".join(encode_token(t) for t in tokens), "vector": vectors[i].tolist(),
+            **pieces_fields(pieces[i]),
         })
     return rows
+
+
+def pieces_fields(pieces) -> dict:
+    """A chunk's sentences (spans and tokens, JSON) and their vectors (float16, base64), as the
+    local record keeps them; empty strings when there are none or they do not fit a field."""
+    spans = json.dumps([[p.start, p.end, " ".join(p.tokens)] for p in pieces]) if pieces else ""
+    vectors = ""
+    if pieces and all(p.vector is not None for p in pieces):
+        vectors = base64.b64encode(np.vstack([p.vector for p in pieces]).astype(np.float16).tobytes()).decode()
+    if len(spans.encode("utf-8")) > VARCHAR_MAX:
+        spans, vectors = "", ""
+    return {"pieces": spans, "piece_vectors": vectors if len(vectors) <= VARCHAR_MAX else ""}
+
+
+def read_pieces(row: dict, vectors: bool) -> tuple:
+    """The Pieces of a chunk row (see pieces_fields)."""
+    from rag.index.base import Piece
+
+    items = json.loads(row["pieces"])
+    rows = [None] * len(items)
+    if vectors and row.get("piece_vectors"):
+        rows = np.frombuffer(base64.b64decode(row["piece_vectors"]), dtype=np.float16).reshape(len(items), -1)
+        rows = list(rows.astype(np.float32))
+    return tuple(Piece(a, b, tuple(t.split()), v) for (a, b, t), v in zip(items, rows))
 
 
 def document_rows(new: NewDocument, generation: int) -> list[dict]:

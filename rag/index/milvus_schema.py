@@ -6,6 +6,7 @@ namespace `{prefix}_{ns}_*` beside the current one, see milvus.py):
     {prefix}_chunks     chunk_id (primary key), gen, doc_id, ordinal, char_start/char_end, text, embed_hash,
                         the citation (title, source, path, url, date, file position incl. page),
                         keywords (our tokens joined by spaces), sparse (BM25 function output),
+                        pieces and piece_vectors (the sentences' spans, tokens and vectors),
                         vector (FLOAT_VECTOR, FLAT/IP or HNSW/IP)
     {prefix}_documents  key "doc_id#part" (primary key), gen, doc_id, part, parts, text (a part of
                         the article, at most TEXT_PART characters), meta (JSON, on part 0)
@@ -91,6 +92,8 @@ def create_collections(client, prefix: str, data: str, dimension: int, dense_ind
             schema.add_field(name, DataType.INT64)
         schema.add_field("keywords", DataType.VARCHAR, max_length=VARCHAR_MAX, enable_analyzer=True,
                          analyzer_params=analyzer)
+        schema.add_field("pieces", DataType.VARCHAR, max_length=VARCHAR_MAX)  # sentences: spans, tokens
+        schema.add_field("piece_vectors", DataType.VARCHAR, max_length=VARCHAR_MAX)  # their vectors
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         schema.add_function(Function(name="keywords_bm25", function_type=FunctionType.BM25,

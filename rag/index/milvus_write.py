@@ -1,0 +1,164 @@
+"""The Milvus backend's writes: `apply` in the steps milvus.py describes, and rebuilds into a
+new data namespace."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+from rag.errors import IndexMismatchError, IndexProblem
+from rag.index.base import IndexChange
+from rag.index.milvus_connection import BATCH, MilvusConnection
+from rag.index.milvus_keyword import df_delta
+from rag.index.milvus_rows import chunk_rows, document_rows, file_row
+from rag.index.milvus_schema import DATA, PLACEHOLDER, create_collections, in_list
+
+STATE_PART = 15_000  # characters of the state JSON per meta row (ASCII JSON: bytes too)
+
+
+class MilvusWriter(MilvusConnection):
+    """Writing and rebuilding; reading is MilvusStore's."""
+
+    # writing -------------------------------------------------------------------------------
+
+    def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
+        with self._lock:
+            head, self._cleaned = self._read_head()
+            state = self._read_state(head) if head else None
+            if head and state is None:
+                raise IndexProblem(f"the state of {self.location} is incomplete: is another writer active? "
+                                   "Else run `rag ingest --rebuild PATH...`")
+            if state is None:
+                state = {"generation": 0, "data": self._new_data, "build": build, "dimension": int(dimension),
+                         "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
+                         "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None}
+            elif state["dimension"] != dimension or state["build"] != build:
+                raise IndexMismatchError(
+                    f"the index at {self.location} was built with {state['build']} (dimension "
+                    f"{state['dimension']}), the config asks for {build} (dimension {dimension}): "
+                    "run `rag ingest --rebuild PATH...` or set store.collection to a new prefix")
+            with self._guard() as client:
+                create_collections(client, self.prefix, state["data"], int(dimension), self.dense_index, self.timeout)
+            self._repair(state)
+            new = self._write(state, change)
+            self._cleanup(new)
+            self._state = new
+            return new["generation"]
+
+    def _repair(self, state: dict) -> None:
+        """Discard what an apply that never committed wrote; finish the last cleanup."""
+        for kind in ("chunks", "documents", "files"):
+            self._delete(f"{state['data']}_{kind}", f"gen > {int(state['generation'])}")
+        self._cleanup(state)
+
+    def _write(self, state: dict, change: IndexChange) -> dict:
+        """Steps 2-4: insert the new rows invisibly, write the new state, move the head."""
+        data, generation, visible = state["data"], state["generation"] + 1, self._visible(state)
+        leaving = sorted(set(change.remove_doc_ids) | {n.document.doc_id for n in change.add})
+        leaving = sorted({r["doc_id"] for r in self._query_in(f"{data}_documents", "doc_id", leaving, ["doc_id"],
+                                                              f"part == 0 and {visible}")})
+        removed = [r["keywords"] for r in self._query_in(f"{data}_chunks", "doc_id", leaving, ["keywords"], visible)]
+        paths = list(change.files)
+        known = self._files(state, paths)
+        next_id, chunks, documents, added = state["next_chunk_id"], [], [], []
+        for new in change.add:
+            rows = chunk_rows(new, next_id, generation, state["dimension"])
+            next_id += len(rows)
+            chunks += rows
+            documents += document_rows(new, generation)
+            added += [r["keywords"] for r in rows]
+        self._write_rows(f"{data}_chunks", chunks)
+        self._write_rows(f"{data}_documents", documents)
+        self._write_rows(f"{data}_files", [file_row(p, r, generation) for p, r in change.files.items()])
+        files = state["files"] + sum(1 for p, r in change.files.items() if r and p not in known) \
+            - sum(1 for p, r in change.files.items() if r is None and p in known)
+        new = dict(state, generation=generation, next_chunk_id=next_id, files=files,
+                   documents=state["documents"] - len(leaving) + len(change.add),
+                   chunks=state["chunks"] - len(removed) + len(chunks),
+                   tokens=state["tokens"] + sum(len(t.split()) for t in added) - sum(len(t.split()) for t in removed),
+                   updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   pending={"before": generation, "retired": leaving, "files": paths, "df": df_delta(added, removed)})
+        new.pop("orphans", None)
+        self._commit(new)
+        return new
+
+    def _commit(self, state: dict) -> None:
+        """Write `state` in parts, then point "head" at it: the one write readers switch on."""
+        blob = json.dumps(state, separators=(",", ":"))
+        parts = [blob[i:i + STATE_PART] for i in range(0, len(blob), STATE_PART)]
+        key = f"{self._keys}state:{state['generation']}"
+        self._delete(self._meta(), f'key like "{key}:%"')
+        self._write_rows(self._meta(), [{"key": f"{key}:{i}", "value": p, "placeholder": PLACEHOLDER}
+                                        for i, p in enumerate(parts)])
+        head = json.dumps({"generation": state["generation"], "parts": len(parts)})
+        self._write_rows(self._meta(), [{"key": f"{self._keys}head", "value": head, "placeholder": PLACEHOLDER}],
+                         upsert=True)
+
+    def _cleanup(self, state: dict) -> None:
+        """Step 5 (idempotent): delete retired and superseded rows, apply the frequency changes."""
+        with self._guard() as client:
+            for name in state.get("orphans", []):  # the data a rebuild replaced
+                for kind in DATA:
+                    if client.has_collection(f"{name}_{kind}", timeout=self.timeout):
+                        client.drop_collection(f"{name}_{kind}", timeout=self.timeout)
+        pending = state.get("pending")
+        if not pending or self._cleaned >= pending["before"]:
+            return
+        data, before = state["data"], int(pending["before"])
+        for i in range(0, len(pending["retired"]), BATCH):
+            retired = in_list("doc_id", pending["retired"][i:i + BATCH])
+            for kind in ("chunks", "documents"):
+                self._delete(f"{data}_{kind}", f"{retired} and gen < {before}")
+        for i in range(0, len(pending["files"]), BATCH):
+            touched = in_list("path", pending["files"][i:i + BATCH])
+            self._delete(f"{data}_files", f'{touched} and (gen < {before} or sha256 == "")')
+        changes = pending["df"]
+        current = {r["term"]: r for r in self._query_in(f"{data}_terms", "term", list(changes), ["term", "df", "gen"])}
+        upserts, deletes = [], []
+        for term, change in changes.items():
+            row = current.get(term)
+            if row is not None and row["gen"] >= before:
+                continue  # applied by an interrupted cleanup
+            df = (row["df"] if row else 0) + change
+            if df > 0:
+                upserts.append({"term": term, "df": df, "gen": before, "placeholder": PLACEHOLDER})
+            elif row is not None:
+                deletes.append(term)
+        self._write_rows(f"{data}_terms", upserts, upsert=True)
+        for i in range(0, len(deletes), BATCH):
+            self._delete(f"{data}_terms", in_list("term", deletes[i:i + BATCH]))
+        old = [r["key"] for r in self._query(self._meta(), f'key like "{self._keys}state:%"', ["key"])
+               if int(r["key"].rsplit(":", 2)[1]) < before]
+        for i in range(0, len(old), BATCH):
+            self._delete(self._meta(), in_list("key", old[i:i + BATCH]))
+        self._write_rows(self._meta(), [{"key": f"{self._keys}cleaned", "placeholder": PLACEHOLDER,
+                                         "value": json.dumps({"generation": before})}], upsert=True)
+        self._cleaned = before
+    # rebuilding ------------------------------------------------------------------------------
+
+    def rebuild_target(self) -> "MilvusWriter":
+        """An empty index in a new data namespace; this one answers until `replace_with`."""
+        state = self._load()
+        return type(self)(self.uri, self.prefix, self._token, self.dense_index, self.timeout, create=True,
+                           namespace=f"r{uuid.uuid4().hex[:8]}",
+                           first_chunk_id=state["next_chunk_id"] if state else 0)
+
+    def replace_with(self, target: "MilvusWriter") -> None:
+        """Commit the target's state as this index's next generation, then drop the old data."""
+        with self._lock:
+            head, self._cleaned = self._read_head()
+            current = self._read_state(head) if head else None
+            built = target._load()
+            if built is None:
+                raise IndexProblem(f"the rebuild of {self.location} wrote nothing; the index is unchanged")
+            generation = max(current["generation"] if current else 0, built["generation"]) + 1
+            state = dict(built, generation=generation, pending=None,
+                         orphans=[current["data"]] if current and current["data"] != built["data"] else [])
+            self._commit(state)
+            self._state = state
+            self._cleanup(state)
+            for kind in ("head", "cleaned"):
+                self._delete(self._meta(), in_list("key", [f"{target._keys}{kind}"]))
+            self._delete(self._meta(), f'key like "{target._keys}state:%"')
+            target._state = None
