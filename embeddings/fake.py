@@ -39,6 +39,9 @@ class FakeEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
         self.texts_embedded += len(texts)
+        return self._vectors(texts)
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for token in content_tokens(text):
@@ -47,3 +50,8 @@ class FakeEmbedder:
                 sign = 1.0 if digest[4] & 1 else -1.0
                 vectors[row, bucket] += sign
         return normalize_rows(vectors)
+
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors of the texts and of their character spans (each span's bag of words: free, as a
+        real model pools them from the text's own pass)."""
+        return self.embed(texts), [self._vectors([t[a:b] for a, b in s]) for t, s in zip(texts, spans)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
+
+import numpy as np
 
 from embeddings import Embedder, make_embedder
 from rag.answer.abstain import keyword_coverage, should_abstain
-from rag.answer.extract import extract_answer
+from rag.answer.extract import Extraction, extract_answer
 from rag.config import Settings, default_index_dir
 from rag.errors import IndexMissingError
 from rag.index.base import IndexStore
@@ -150,12 +152,35 @@ class Engine:
             ))
         evidence = Evidence(max((h.dense_score or 0.0 for h in hits), default=0.0), coverage)
         abstained, reason = should_abstain(evidence, self.settings.answer) if hits else (True, "the index is empty")
-        answer = ()
+        extraction = Extraction()
         if not abstained:
-            answer = extract_answer(
-                query, query_vector, set(query_terms), passages, self.embedder,
-                lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences)
-        return Answer(question, abstained, tuple(passages), answer, query, reason, evidence if hits else None)
+            extraction = extract_answer(
+                query, query_vector, set(query_terms), passages, self._sentence_vectors(store, hits),
+                lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences, store.document)
+        return Answer(question, abstained, tuple(passages) + extraction.added_passages, extraction.sentences, query,
+                      reason, evidence if hits else None, extraction.note, len(extraction.added_passages))
+
+    def _sentence_vectors(self, store: IndexStore, hits: list) -> Callable[[list[str]], np.ndarray]:
+        """How the answer gets sentence vectors: those stored at ingest for the passages and
+        their neighbouring chunks (pooled from the passage's own model pass), the model for
+        any other sentence."""
+        known: dict[str, np.ndarray] = {}
+        if hasattr(store, "pieces"):
+            ids = [h.chunk_id for h in hits]
+            ids += store.neighbours(ids) if hasattr(store, "neighbours") else []
+            texts = {c: s.chunk.text for c, s in store.chunks(ids).items()}
+            for chunk_id, pieces in store.pieces(ids, vectors=True).items():
+                for piece in pieces:
+                    if piece.vector is not None and chunk_id in texts:
+                        known.setdefault(texts[chunk_id][piece.start:piece.end], piece.vector)
+
+        def embed_sentences(sentences: list[str]) -> np.ndarray:
+            missing = [s for s in dict.fromkeys(sentences) if s not in known]
+            if missing:
+                known.update(zip(missing, self.embedder.embed(missing)))
+            return np.vstack([known[s] for s in sentences]) if sentences else np.zeros((0, 1), np.float32)
+
+        return embed_sentences
 
     def stats(self) -> dict:
         """Counts and build settings of the index, for `rag stats` (`healthy`, `problems`)."""

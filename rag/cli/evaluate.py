@@ -41,11 +41,20 @@ def evaluate_command(make_engine, settings, questions_file, k, mode, compare, as
               help="Articles to ingest (default: the bundled sample).")
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Question set to time (default: the bundled benchmark questions).")
+@click.option("--scale", type=click.IntRange(100, 100_000_000),
+              help="Instead: build a synthetic index of this many passages and time writes and questions on it.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --scale: keep the synthetic index here (reused by the next run) instead of a temp folder.")
 @click.option("--json", "as_json", is_flag=True)
 @_common
-def bench(make_engine, settings, corpus, questions, as_json) -> None:
+def bench(make_engine, settings, corpus, questions, scale, workdir, as_json) -> None:
     """Measure ingest, re-ingest and question latency and memory; prints numbers, asserts nothing."""
     from rag.bench import format_bench, run_bench
 
-    results = run_bench(settings, corpus, questions)
+    if scale:
+        from rag.bench.scale import run_scale_bench
+
+        results = run_scale_bench(settings, scale, workdir)
+    else:
+        results = run_bench(settings, corpus, questions)
     click.echo(json.dumps(results) if as_json else format_bench(results))

@@ -38,6 +38,18 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A sentence (or snippet fragment) of a chunk: its span in the chunk's text, its keyword
+    tokens, and its vector (None where the store keeps none), all made at ingest so a question
+    need not tokenise or embed the sentences of its candidate passages."""
+
+    start: int
+    end: int
+    tokens: tuple[str, ...]
+    vector: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class NewDocument:
     """A document to add, with everything the store keeps of its chunks."""
 
@@ -46,6 +58,7 @@ class NewDocument:
     vectors: np.ndarray  # (len(chunks), dimension) float32, unit rows
     embed_hashes: tuple[str, ...]  # sha256 of the text each vector was embedded from
     keyword_tokens: tuple[tuple[str, ...], ...]  # normalised (stemmed) tokens of each chunk
+    pieces: tuple[tuple[Piece, ...], ...] = ()  # per chunk (optional: a store may ignore them)
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,10 @@ class IndexStore(Protocol):
 
     def vectors(self, chunk_ids: list[int]) -> np.ndarray:
         """The stored vectors of these chunks, in order."""
+
+    def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict[int, tuple[Piece, ...]]:
+        """The stored pieces of these chunks (with vectors when asked); chunks stored without
+        pieces are left out, and callers compute what they need from the text."""
 
     def vectors_by_hash(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Stored vectors of chunks whose embedded text had these hashes (re-ingest reuses them)."""

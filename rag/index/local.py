@@ -23,7 +23,7 @@ from typing import Iterable
 import numpy as np
 
 from rag.errors import IndexDamagedError, IndexMismatchError, IndexProblem
-from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, StoredChunk
+from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, Piece, StoredChunk
 from rag.index import dense as dense_module
 from rag.index.dense import DenseIndex, saved_files
 from rag.index.keyword import KeywordIndex
@@ -294,6 +294,16 @@ class LocalStore:
 
     def vectors_by_hash(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
         return self.records.vectors_by_hash(embed_hashes)
+
+    def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict[int, tuple[Piece, ...]]:
+        return self.records.pieces(chunk_ids, vectors)
+
+    def piece_vectors_by_hash(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        return self.records.piece_vectors_by_hash(embed_hashes)
+
+    def neighbours(self, chunk_ids: Iterable[int]) -> list[int]:
+        """The chunks just before and after these in their documents."""
+        return self.records.neighbours(chunk_ids)
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
         return self.records.chunk_ids_of(doc_ids)

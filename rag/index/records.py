@@ -8,7 +8,8 @@ it: each remembers the generation it reflects and catches up from the `changes` 
     meta(key, value)         format, generation, build settings, dimension, counts, next chunk id
     files(path, sha256)      the files the index was built from (their documents: documents.path)
     documents(doc_id, ...)   article text and metadata
-    chunks(chunk_id, ...)    passage text, span, file position, embedded-text hash, vector
+    chunks(chunk_id, ...)    passage text, span, file position, embedded-text hash, vector, and
+                             its sentences' spans, keyword tokens and (float16) vectors
     changes(generation, chunk_id, added)   what each generation added (1) or removed (0)
 """
 
@@ -23,7 +24,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from rag.errors import IndexDamagedError, IndexProblem
-from rag.index.base import FileRecord, IndexChange, StoredChunk
+from rag.index.base import FileRecord, IndexChange, NewDocument, Piece, StoredChunk
 from rag.types import Chunk, Citation, Document, DocumentInfo, FilePosition
 
 FORMAT = 3  # 3: one SQLite record, derived FAISS and keyword indexes
@@ -41,7 +42,9 @@ CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
     file_start INTEGER, file_end INTEGER, line_start INTEGER, line_end INTEGER, page INTEGER,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    pieces TEXT,         -- JSON [[start, end, "tokens"], ...] of the chunk's sentences
+    piece_vectors BLOB   -- their vectors, float16, one row per piece (NULL: none kept)
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id, ordinal);
 CREATE INDEX chunks_by_hash ON chunks(embed_hash);
@@ -156,7 +159,7 @@ class Records:
             for new in change.add:
                 ids = list(range(next_id, next_id + len(new.chunks)))
                 next_id += len(new.chunks)
-                self._insert_document(new.document, ids, new.chunks, new.embed_hashes, new.vectors)
+                self._insert_document(new, ids)
                 added.extend(ids)
             for path, record in change.files.items():
                 if record is None:
@@ -178,18 +181,22 @@ class Records:
             raise
         return generation, removed, added
 
-    def _insert_document(self, d: Document, ids: list[int], chunks: tuple[Chunk, ...],
-                         hashes: tuple[str, ...], vectors: np.ndarray) -> None:
+    def _insert_document(self, new: NewDocument, ids: list[int]) -> None:
+        d = new.document
         self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                          (d.doc_id, d.title, d.source, d.path, d.url, d.date, d.offset, d.line,
                           json.dumps(list(d.page_starts)), d.text))
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
+        pieces = new.pieces or ((),) * len(ids)
         rows = []
-        for cid, c, h, v in zip(ids, chunks, hashes, vectors):
+        for cid, c, h, v, chunk_pieces in zip(ids, new.chunks, new.embed_hashes, vectors, pieces):
             p = FilePosition.of(d, c.start, c.end)
             where = (p.start, p.end, p.line_start, p.line_end, p.page) if p else (None,) * 5
-            rows.append((cid, d.doc_id, c.ordinal, c.start, c.end, c.text, h, *where, v.tobytes()))
-        self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            spans = json.dumps([[x.start, x.end, " ".join(x.tokens)] for x in chunk_pieces]) if chunk_pieces else None
+            piece_vectors = (np.vstack([x.vector for x in chunk_pieces]).astype(np.float16).tobytes()
+                             if chunk_pieces and all(x.vector is not None for x in chunk_pieces) else None)
+            rows.append((cid, d.doc_id, c.ordinal, c.start, c.end, c.text, h, *where, v.tobytes(), spans, piece_vectors))
+        self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def _set_meta(self, values: dict) -> None:
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -280,6 +287,41 @@ class Records:
                 return
             last = rows[-1][0]
             yield rows
+
+    def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict[int, tuple[Piece, ...]]:
+        out: dict[int, tuple[Piece, ...]] = {}
+        column = "piece_vectors" if vectors else "NULL"
+        for part in _batches([int(i) for i in chunk_ids], 900):
+            marks = ",".join("?" * len(part))
+            for cid, spans, blob in self._db.execute(
+                    f"SELECT chunk_id, pieces, {column} FROM chunks WHERE chunk_id IN ({marks}) AND pieces IS NOT NULL",
+                    part):
+                items = json.loads(spans)
+                rows = (np.frombuffer(blob, dtype=np.float16).reshape(len(items), -1).astype(np.float32)
+                        if blob is not None else [None] * len(items))
+                out[cid] = tuple(Piece(a, b, tuple(t.split()), v) for (a, b, t), v in zip(items, rows))
+        return out
+
+    def piece_vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored piece vectors of chunks whose embedded text had these hashes."""
+        out: dict[str, np.ndarray] = {}
+        for part in _batches(list(dict.fromkeys(hashes)), 900):
+            marks = ",".join("?" * len(part))
+            for h, spans, blob in self._db.execute(
+                    f"SELECT embed_hash, pieces, piece_vectors FROM chunks WHERE embed_hash IN ({marks})"
+                    " AND piece_vectors IS NOT NULL", part):
+                out[h] = np.frombuffer(blob, dtype=np.float16).reshape(len(json.loads(spans)), -1).astype(np.float32)
+        return out
+
+    def neighbours(self, chunk_ids: Iterable[int]) -> list[int]:
+        """The chunks just before and after these in their documents."""
+        out: list[int] = []
+        for part in _batches([int(i) for i in chunk_ids], 400):
+            marks = ",".join("?" * len(part))
+            out += [r[0] for r in self._db.execute(
+                f"SELECT n.chunk_id FROM chunks c JOIN chunks n ON n.doc_id = c.doc_id"
+                f" AND n.ordinal IN (c.ordinal - 1, c.ordinal + 1) WHERE c.chunk_id IN ({marks})", part)]
+        return out
 
     def vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}

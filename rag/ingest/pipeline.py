@@ -20,10 +20,11 @@ import numpy as np
 from embeddings.base import Embedder
 from rag.config import Settings
 from rag.errors import IndexMismatchError, ReadError
-from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument
+from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument, Piece
 from rag.index.sparse import keyword_tokens
 from rag.ingest.chunker import chunk_document
 from rag.ingest.readers import find_files, iter_documents
+from rag.retrieve.rerank import piece_spans
 from rag.types import Chunk, Document, FileFailure, IngestReport
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -218,15 +219,22 @@ class Ingest:
             if path != partial:
                 records[path] = FileRecord(digest, tuple(ids))
         hashes = [[embed_hash(t) for t in texts] for _, _, texts in staged]
-        vectors = self.store.vectors_by_hash(h for hs in hashes for h in hs)
+        spans = {h: (len(t) - len(c.text), piece_spans(c.text))
+                 for (_, chunks, texts), hs in zip(staged, hashes) for c, t, h in zip(chunks, texts, hs)}
+        reused = self.store.vectors_by_hash(h for hs in hashes for h in hs)
         to_embed = {h: t for (_, _, texts), hs in zip(staged, hashes) for t, h in zip(texts, hs)
-                    if h not in vectors}
-        vectors.update(self._embed(to_embed, run.warnings))
+                    if h not in reused}
+        fresh, piece_vectors = self._embed(to_embed, spans, run.warnings)
+        vectors = {**reused, **fresh}
+        if self.keeps_piece_vectors and reused and hasattr(self.store, "piece_vectors_by_hash"):
+            piece_vectors.update(self.store.piece_vectors_by_hash(reused))  # reused chunks keep theirs
         change = IndexChange(
             remove_doc_ids=tuple(dict.fromkeys(replaced)),
             add=tuple(NewDocument(d, tuple(c), np.vstack([vectors[h] for h in hs]) if hs else
                                   np.zeros((0, self.dimension), np.float32),
-                                  tuple(hs), tuple(tuple(keyword_tokens(x.text, stemming)) for x in c))
+                                  tuple(hs), tuple(tuple(keyword_tokens(x.text, stemming)) for x in c),
+                                  tuple(_pieces(x.text, spans[h][1], piece_vectors.get(h), stemming)
+                                        for x, h in zip(c, hs)))
                       for (d, c, _), hs in zip(staged, hashes)),
             files=records)
         self.store.apply(change, self.build, self.dimension)
@@ -244,21 +252,37 @@ class Ingest:
             self._dimension = int(self.embedder.dimension)
         return self._dimension
 
-    def _embed(self, texts_by_hash: dict[str, str], warnings: list[str]) -> dict[str, np.ndarray]:
+    @property
+    def keeps_piece_vectors(self) -> bool:
+        """Whether the embedder gives sentence vectors from the passage's own pass (no extra
+        model work); without it, sentence vectors are made per question."""
+        return hasattr(self.embedder, "embed_with_spans")
+
+    def _embed(self, texts_by_hash: dict[str, str], spans: dict[str, tuple[int, list[tuple[int, int]]]],
+               warnings: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Vectors of the texts, and of their pieces where the embedder can pool them."""
         hashes, texts = list(texts_by_hash), list(texts_by_hash.values())
         if not texts:
-            return {}
+            return {}, {}
         too_long = sum(1 for t in texts if self.embedder.count_tokens(t) > self.embedder.max_tokens)
         if too_long:
             warnings.append(f"{too_long} chunks exceed the model's {self.embedder.max_tokens}-token window; "
                             "the model ignores their ends (lower chunking.max_words)")
         out: dict[str, np.ndarray] = {}
+        pieces: dict[str, np.ndarray] = {}
         step = max(EMBED_BATCH, self.settings.embedding.batch_size)
         for start in range(0, len(texts), step):
             self.progress("embedding", start, len(texts))
-            out.update(zip(hashes[start:start + step], self.embedder.embed(texts[start:start + step])))
+            part = hashes[start:start + step]
+            if self.keeps_piece_vectors:
+                shifted = [[(a + spans[h][0], b + spans[h][0]) for a, b in spans[h][1]] for h in part]
+                vectors, span_vectors = self.embedder.embed_with_spans(texts[start:start + step], shifted)
+                pieces.update(zip(part, span_vectors))
+            else:
+                vectors = self.embedder.embed(texts[start:start + step])
+            out.update(zip(part, vectors))
         self.progress("embedding", len(texts), len(texts))
-        return out
+        return out, pieces
 
     def _remove_missing(self, paths: list[str | Path], run: _Run) -> None:
         """Files indexed from a folder given now but gone from it are removed too."""
@@ -277,6 +301,13 @@ class Ingest:
                          info.build, info.dimension)
         run.removed += gone
         run.documents_removed += len(doc_ids)
+
+
+def _pieces(text: str, spans: list[tuple[int, int]], vectors: "np.ndarray | tuple | None",
+            stemming: bool) -> tuple[Piece, ...]:
+    """A chunk's sentences with their tokens and (where made) vectors."""
+    rows = list(vectors) if vectors is not None and len(vectors) == len(spans) else [None] * len(spans)
+    return tuple(Piece(a, b, tuple(keyword_tokens(text[a:b], stemming)), v) for (a, b), v in zip(spans, rows))
 
 
 def _sha256(path: Path) -> str:

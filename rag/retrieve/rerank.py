@@ -32,22 +32,37 @@ _NAME = re.compile(r"\b[A-Z][\w'’.-]+(?:\s+(?:(?:de|van|von|al|bin|el)[ -])?[A
 ANSWER_TYPES = ("date", "number", "name")
 
 
-def passage_pieces(text: str) -> list[str]:
-    """Sentences of a passage, with snippet fragments ("a ... b") split apart."""
-    pieces: list[str] = []
+def piece_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a passage, with snippet fragments ("a ... b") split
+    apart; the whole passage when it has none."""
+    spans: list[tuple[int, int]] = []
     for p_start, p_end in paragraph_spans(text):
         for start, end in sentence_spans(text, p_start, p_end):
-            sentence = text[start:end]
-            parts = [p for p in _FRAGMENT_BREAK.split(sentence) if len(p.split()) >= 3]
-            pieces.extend(parts or [sentence])
-    return pieces or [text]
+            parts, at = [], start
+            for brk in _FRAGMENT_BREAK.finditer(text, start, end):
+                parts.append((at, brk.start()))
+                at = brk.end()
+            parts.append((at, end))
+            kept = [(a, b) for a, b in parts if len(text[a:b].split()) >= 3]
+            spans.extend(kept if len(parts) > 1 and kept else [(start, end)])
+    return spans or [(0, len(text))]
+
+
+def passage_pieces(text: str) -> list[str]:
+    """Sentences of a passage, with snippet fragments ("a ... b") split apart."""
+    return [text[a:b] for a, b in piece_spans(text)]
 
 
 def sentence_coverage(query_terms: set[str], passage: str, tokenize) -> float:
     """Largest share of the query's terms that one piece of the passage holds (0 to 1)."""
+    return piece_coverage(query_terms, [tokenize(piece) for piece in passage_pieces(passage)])
+
+
+def piece_coverage(query_terms: set[str], piece_tokens) -> float:
+    """`sentence_coverage` from the pieces' tokens (as stored at ingest)."""
     if not query_terms:
         return 0.0
-    return max(len(query_terms & set(tokenize(piece))) / len(query_terms) for piece in passage_pieces(passage))
+    return max((len(query_terms & set(tokens)) / len(query_terms) for tokens in piece_tokens), default=0.0)
 
 
 def expected_answer_type(question: str) -> str | None:

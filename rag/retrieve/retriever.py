@@ -12,7 +12,7 @@ from rag.index.base import IndexStore
 from rag.index.sparse import keyword_tokens
 from rag.retrieve.diversity import select_diverse
 from rag.retrieve.fusion import max_scaled, min_max, ranks_of, reciprocal_rank_fusion, score_mix
-from rag.retrieve.rerank import answer_type_score, expected_answer_type, sentence_coverage
+from rag.retrieve.rerank import answer_type_score, expected_answer_type, piece_coverage, sentence_coverage
 from rag.types import Hit
 
 MODES = ("dense", "keyword", "hybrid")
@@ -52,12 +52,14 @@ class Retriever:
         candidates = self.candidates(query, query_vector, mode)
         if not len(candidates.chunk_ids):
             return []
-        stored = self.store.chunks(candidates.chunk_ids.tolist())
-        texts = [stored[int(c)].chunk.text if int(c) in stored else "" for c in candidates.chunk_ids]
+        ids = candidates.chunk_ids.tolist()
+        stored = self.store.chunks(ids)
+        texts = [stored[c].chunk.text if c in stored else "" for c in ids]
         relevance = self.fuse(candidates, mode)
         if mode == "hybrid":
-            relevance = max_scaled(relevance + self.rerank_bonus(query, texts))
-        token_sets = [set(keyword_tokens(t, False)) for t in texts]
+            pieces = self.store.pieces(ids) if hasattr(self.store, "pieces") else {}
+            relevance = max_scaled(relevance + self.rerank_bonus(query, texts, [pieces.get(c) for c in ids]))
+        token_sets = _LazyTokenSets(texts)  # only the few compared for duplicates are tokenised
         picked = select_diverse(relevance, candidates.vectors, token_sets, k,
                                 self.settings.duplicate_similarity, self.settings.mmr_lambda)
         return [
@@ -94,13 +96,16 @@ class Retriever:
             return max_scaled(reciprocal_rank_fusion(ranks, self.settings.rrf_k))
         return score_mix(c.dense, c.keyword, self.settings.dense_weight)
 
-    def rerank_bonus(self, query: str, texts: list[str]) -> np.ndarray:
-        """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py)."""
+    def rerank_bonus(self, query: str, texts: list[str], pieces: list | None = None) -> np.ndarray:
+        """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py).
+        `pieces[i]`: the stored sentences of text i (None: found from the text)."""
         stemming = self.settings.stemming
         terms = set(keyword_tokens(query, stemming))
         wanted = expected_answer_type(query)
         tokenize = lambda s: keyword_tokens(s, stemming)  # noqa: E731
-        coverage = np.array([sentence_coverage(terms, t, tokenize) for t in texts])
+        pieces = pieces or [None] * len(texts)
+        coverage = np.array([piece_coverage(terms, [p.tokens for p in stored]) if stored
+                             else sentence_coverage(terms, t, tokenize) for t, stored in zip(texts, pieces)])
         typed = np.array([answer_type_score(t, wanted, query) for t in texts])
         return self.settings.sentence_coverage_weight * coverage + self.settings.answer_type_weight * typed
 
@@ -108,3 +113,16 @@ class Retriever:
 def _ranks_in(chunk_ids: np.ndarray, ranking: list[int]) -> np.ndarray:
     where = {cid: r for r, cid in enumerate(ranking, start=1)}
     return np.array([where.get(int(c), 0) for c in chunk_ids], dtype=np.int64)
+
+
+class _LazyTokenSets:
+    """Word sets of texts, made on first use: the duplicate check compares only a few."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts = texts
+        self._sets: dict[int, set[str]] = {}
+
+    def __getitem__(self, i: int) -> set[str]:
+        if i not in self._sets:
+            self._sets[i] = set(keyword_tokens(self._texts[i], False))
+        return self._sets[i]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CORPUS = ROOT / "data" / "sample"
 DEFAULT_QUESTIONS = ROOT / "data" / "eval" / "seed-dev.jsonl"
 
