@@ -434,6 +434,67 @@ def test_an_edited_file_uploaded_again_replaces_the_earlier_one(page, ui_server,
     assert uploads_of(ui_server) == []
 
 
+BRIDGE_PAGE = """<!doctype html><html><head><title>Old bridge reopens | Riverside Post</title>
+<meta property="og:site_name" content="Riverside Post">
+<meta property="article:published_time" content="2024-05-03T09:00:00Z"></head>
+<body><nav>Home | News</nav><article><h1>Old bridge reopens</h1>
+<p>The old stone bridge over the Tamar reopened to walkers on Friday after two years of repairs.</p>
+<p>Engineers replaced four hundred cracked granite blocks, the council said.</p></article>
+<footer>Contact us</footer></body></html>"""
+
+
+def make_pdf(path: Path, pages: list[list[str]]) -> Path:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    pdf.setTitle("Harbour report")
+    for lines in pages:
+        pdf.setFont("Helvetica", 11)
+        for i, line in enumerate(lines):
+            pdf.drawString(72, A4[1] - 90 - 15 * i, line)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_pdf_word_and_html_uploads_are_listed_answered_with_readable_places_and_removed(page, ui_server, tmp_path):
+    """Every type the readers take can be uploaded in the chat; each card says where its passage
+    is in words that mean something: a page for a PDF, the article's characters for HTML."""
+    import docx
+    from playwright.sync_api import expect
+
+    pdf = make_pdf(tmp_path / "harbour.pdf", [
+        ["Harbour report", "", "The harbour of Kirkwall was dredged in March."],
+        ["The dredgers removed twelve thousand tonnes of silt from the harbour of Kirkwall.",
+         "Ferries to Shapinsay can now dock at low tide."]])
+    word = docx.Document()
+    word.add_heading("Library opens in Lerwick", level=1)
+    word.add_paragraph("A new public library opened in Lerwick with thirty thousand books on its shelves.")
+    word.save(str(tmp_path / "library.docx"))
+    (tmp_path / "bridge.html").write_text(BRIDGE_PAGE, encoding="utf-8")
+    for name in ("harbour.pdf", "library.docx", "bridge.html"):
+        upload(page, tmp_path / name)
+    assert uploads_of(ui_server) == ["bridge.html", "harbour.pdf", "library.docx"]
+
+    start_new_chat(page)
+    silt = "How much silt did the dredgers remove from the harbour of Kirkwall?"
+    card = ask(page, silt).locator(".card").first
+    expect(card.locator(".card-text")).to_contain_text("twelve thousand tonnes")
+    cited = api_answer(ui_server, silt)["passages"][0]["citation"]
+    assert cited["path"].endswith("harbour.pdf") and cited["file"]["page"] in (1, 2)
+    expect(card.locator(".card-where")).to_have_text(f"harbour.pdf, p. {cited['file']['page']}")
+    card = ask(page, "How many books does the new library in Lerwick hold?").locator(".card").first
+    expect(card.locator(".card-text")).to_contain_text("thirty thousand books")
+    card = ask(page, "How many granite blocks did engineers replace on the old bridge?").locator(".card").first
+    expect(card.locator(".card-source")).to_have_text("Riverside Post · 3 May 2024")
+    expect(card.locator(".card-where")).to_have_text(re.compile(r"^bridge\.html, characters \d+–\d+ of the article$"))
+
+    for title in ("Harbour report", "Library opens in Lerwick", "Old bridge reopens"):
+        remove(page, title)
+    assert uploads_of(ui_server) == []
+
+
 def test_the_api_page_shows_no_mcp_tab(browser, ui_server, requests_seen):
     from playwright.sync_api import expect
 
