@@ -28,6 +28,23 @@ def make_cli(config: Path, index: Path):
     return run
 
 
+def api_client(config: Path, engine=None):
+    """The REST API (what `rag serve` mounts under /api) over an engine of this config."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from rag.config import load_settings
+    from rag.engine import Engine
+    from ui.api import build_router, install_error_handlers
+    from ui.limits import UploadLimits
+
+    engine = engine or Engine(load_settings(config), config.parent / "index")
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(build_router(engine, UploadLimits(1_000_000, 5, 10_000_000), read_only=True))
+    return TestClient(app)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A server of this module's own (the last test kills it), with the sample ingested through
@@ -68,21 +85,13 @@ def test_stats_and_docs_say_which_backend_and_where(served):
 
 @pytest.mark.model
 def test_the_api_answers_and_the_chat_opens_the_article(served):
-    from fastapi import FastAPI
-    from fastapi.testclient import TestClient
-
     from rag.config import load_settings
     from rag.engine import Engine
-    from ui.api import build_router, install_error_handlers
     from ui.handlers import parse_citation_request, render_answer, render_article
-    from ui.limits import UploadLimits
 
     _, _, config = served
     engine = Engine(load_settings(config), config.parent / "index")
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(build_router(engine, UploadLimits(1_000_000, 5, 10_000_000), read_only=True))
-    answer = TestClient(app).post("/api/ask", json={"question": SADR}).json()
+    answer = api_client(config, engine).post("/api/ask", json={"question": SADR}).json()
     citation = next(p["citation"] for p in answer["passages"] if "He cancelled his itikaf" in p["text"])
     assert citation["source"] == "Middle East Eye"
 
@@ -96,7 +105,8 @@ def test_the_api_answers_and_the_chat_opens_the_article(served):
 
 @pytest.mark.model
 def test_a_killed_server_gives_one_line_and_answers_resume(served):
-    server, cli, _ = served
+    server, cli, config = served
+    rest = api_client(config)
     server.stop(kill=True)
     result = cli("ask", SADR, ok=False)
     assert result.exit_code == 1
@@ -104,6 +114,8 @@ def test_a_killed_server_gives_one_line_and_answers_resume(served):
     assert server.uri in result.output and "start it" in result.output
     failed = json.loads(cli("ask", "--json", SADR, ok=False).output)
     assert server.uri in failed["error"]
+    response = rest.post("/api/ask", json={"question": SADR})  # what the chat and the API show
+    assert response.status_code == 503 and server.uri in response.json()["error"]
     server.start()
     answer = json.loads(cli("ask", "--json", SADR).output)
     assert any("He cancelled his itikaf" in p["text"] for p in answer["passages"])
@@ -138,3 +150,29 @@ def test_migrate_copies_a_local_index_without_embedding(tmp_path, milvus_uri, mo
         assert theirs["answer"] == mine["answer"]
     # The same files are unchanged for the migrated index: a re-ingest embeds nothing.
     assert "1 unchanged" in remote("ingest", str(SAMPLE)).output
+
+
+def test_rebuild_writes_new_collections_and_drops_the_old(tmp_path, milvus_uri):
+    from pymilvus import MilvusClient
+
+    from rag.index.milvus import MilvusStore
+
+    config = tmp_path / "milvus.yaml"
+    config.write_text(f"embedding:\n  backend: fake\n  dimension: 64\n"
+                      f"store:\n  backend: milvus\n  uri: {milvus_uri}\n  collection: rebuilt\n")
+    cli = make_cli(config, tmp_path / "index")
+    cli("ingest", str(SAMPLE))
+    before = json.loads(cli("ask", "--json", SADR).output)
+    out = cli("ingest", "--rebuild").output
+    assert "documents: 5 added" in out and "72 embedded" in out
+    stats = json.loads(cli("stats", "--json").output)
+    assert (stats["documents"], stats["chunks"], stats["files"], stats["healthy"]) == (5, 72, 1, True)
+    after = json.loads(cli("ask", "--json", SADR).output)
+    assert [p["citation"] for p in after["passages"]] == [p["citation"] for p in before["passages"]]
+
+    client = MilvusClient(milvus_uri)
+    names = sorted(n for n in client.list_collections() if n.startswith("rebuilt_"))
+    assert len(names) == 5 and "rebuilt_meta" in names and "rebuilt_chunks" not in names  # one data set
+    store = MilvusStore(milvus_uri, "rebuilt")
+    ids = store.chunk_ids_of([d.doc_id for d in store.documents()])
+    assert len(ids) == 72 and min(ids) >= 72  # new ids: never the old ones again
