@@ -25,7 +25,8 @@ def chunk_document(document: Document, settings: ChunkingSettings) -> list[Chunk
 
     Short paragraphs are packed together; a paragraph longer than `max_words` is cut at
     sentence ends into windows that share `overlap_sentences` sentences. A sentence is only
-    ever cut (at a word gap) when it alone is longer than `hard_max_words`.
+    ever cut (at a word gap) when it alone is longer than `hard_max_words`. Paragraphs of two
+    pages are never packed together, so a passage cites one page.
     """
     text = document.text
     blocks = _blocks(text, settings)
@@ -38,9 +39,10 @@ def chunk_document(document: Document, settings: ChunkingSettings) -> list[Chunk
             chunks.append(Chunk(document.doc_id, len(chunks), start, end, text[start:end]))
             group.clear()
 
+    page_starts = set(document.page_starts[1:])  # a passage never runs across a page break
     for block in blocks:
         fits = sum(b.words for b in group) + block.words <= settings.max_words
-        if not (block.whole_paragraph and fits and all(b.whole_paragraph for b in group)):
+        if not (block.whole_paragraph and fits and all(b.whole_paragraph for b in group)) or block.start in page_starts:
             flush()
         group.append(block)
     flush()

@@ -110,12 +110,9 @@ def test_every_format_is_read_named_or_refused_and_answers_cite_it(cli, tmp_path
         citation = answer["passages"][0]["citation"]
         assert (citation["title"], citation["source"], Path(citation["path"]).name) == (title, source, name), question
         if name == "cranes.pdf":
-            assert citation["file"]["page"] in (1, 2) and citation["file"]["start"] is None
+            assert citation["file"]["page"] == 2 and citation["file"]["start"] is None
 
 
-@pytest.mark.xfail(strict=True, reason="the chunker packs the end of page 1 with the start of page 2, "
-                   "so the passage is cited at the page it starts on (1); needs chunk_document to "
-                   "start a new passage at each page start")
 def test_a_passage_from_page_two_cites_page_two(cli, tmp_path):
     folder = tmp_path / "articles"
     build_folder(folder)
