@@ -81,6 +81,10 @@ class PooledEmbedder:
     def count_tokens(self, text: str) -> int:
         return int(len(text.split()) * 1.3)
 
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """As a real model pools sentence vectors from the passage's pass: here, each span's own."""
+        return self.embed(texts), [self.embed([t[a:b] for a, b in s]) for t, s in zip(texts, spans)]
+
     def embed(self, texts: list[str]) -> np.ndarray:
         out = self._rng.normal(0.0, 0.05, (len(texts), self.dimension)).astype(np.float32)
         for row, text in enumerate(texts):
