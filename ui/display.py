@@ -62,6 +62,15 @@ def describe_location(citation: Citation) -> str:
     return f"{name}, characters {citation.start}–{citation.end} of the article"
 
 
+def title_tooltip(title: str) -> str:
+    """The tooltip of a title the page may cut: the whole title, and, when the title ends in "…"
+    as it came from the file (archive pages cut long titles), a word that nothing more exists."""
+    title = title.strip()
+    if title.endswith(("…", "...")):
+        return f"{title} (the title is cut short in the file itself)"
+    return title
+
+
 def written_key_words(terms: Sequence[str], *texts: str) -> tuple[str, ...]:
     """Each matched key word as first written in `texts` (the passage, then its title): the
     index's stem "erupt" becomes "erupted", "sadr" becomes "Sadr". A term found nowhere stays

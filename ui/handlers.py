@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from rag.ingest.readers import SUPPORTED_SUFFIXES
 from rag.types import Answer, Citation, Document, DocumentInfo, FilePosition, IngestReport, Passage
-from ui.display import describe_location, readable_date, written_key_words
+from ui.display import describe_location, readable_date, title_tooltip, written_key_words
 
 NO_INDEX_MESSAGE = ("No articles are indexed yet. Upload articles in the Articles tab, or run "
                     "`rag ingest PATH` in a terminal, then ask again.")
@@ -145,11 +145,11 @@ def render_card(passage: Passage, turn: int, abstained: bool = False,
     `answer_sentences` taken from this passage in bold) and its evidence."""
     c = passage.citation
     meta = " · ".join(escape(part) for part in (c.source or Path(c.path).name, readable_date(c.date)) if part)
-    title = escape(c.title or Path(c.path).name)
+    title = c.title or Path(c.path).name
     return (f'<div class="card" role="button" tabindex="0" title="Show in the article" '
             f'{cite_attributes(c, passage.rank, turn)}>'
             f'<div class="card-head"><span class="card-number">[{passage.rank}]</span> '
-            f'<span class="card-title" title="{title}">{title}</span></div>'
+            f'<span class="card-title" title="{escape(title_tooltip(title))}">{escape(title)}</span></div>'
             f'<div class="card-source">{meta}</div>'
             f'<div class="card-where">{escape(describe_location(c))}</div>'
             f'<div class="card-text">{emphasise(passage.text, answer_sentences)}</div>'
@@ -256,7 +256,7 @@ def render_article(document: Document | None, request: CitationRequest) -> str:
         body = escape(text)
     cited = escape(f"{request.doc_id}|{start}|{end}")
     return (f'<div class="article-panel" data-cited="{cited}">'
-            f'<div class="article-head"><div class="article-title" title="{escape(document.title)}">'
+            f'<div class="article-head"><div class="article-title" title="{escape(title_tooltip(document.title))}">'
             f'{escape(document.title)}</div>'
             f'<div class="article-meta">{" · ".join(meta)} · {escape(Path(document.path).name)}</div>'
             f'{where}</div><div class="article-text">{body}</div></div>')
@@ -278,7 +278,7 @@ def render_article_list(infos: Sequence[DocumentInfo]) -> str:
     if not infos:
         return f'<div class="article-list empty">{_inline_code(NO_ARTICLES_LISTED)}</div>'
     rows = "".join(
-        f'<tr data-doc="{escape(i.doc_id)}"><td class="title" title="{escape(i.title or i.doc_id)}">'
+        f'<tr data-doc="{escape(i.doc_id)}"><td class="title" title="{escape(title_tooltip(i.title or i.doc_id))}">'
         f"{escape(i.title or i.doc_id)}</td>"
         f"<td>{escape(i.source or '-')}</td><td class=\"num\">{int(i.chunks)}</td>"
         f'<td class="file" title="{escape(i.path)}">{escape(Path(i.path).name)}</td>'

@@ -190,9 +190,13 @@ def test_dates_are_written_as_people_write_them(raw, shown):
 def test_long_titles_carry_their_full_text_as_a_tooltip():
     title = "A very long title " * 8
     card = h.render_card(passage(1, title=title), 0)
-    assert f'<span class="card-title" title="{h.escape(title)}">' in card
+    assert f'<span class="card-title" title="{h.escape(title.strip())}">' in card
     panel = h.render_article(Document("d", "text", title, "", "/a.txt"), h.CitationRequest("d", 0, 2))
-    assert f'<div class="article-title" title="{h.escape(title)}">' in panel
+    assert f'<div class="article-title" title="{h.escape(title.strip())}">' in panel
+    # archive pages cut long titles in the file itself: the tooltip says there is no more
+    cut = "Tenth report of the Special Adviser and Head of the United Nations …"
+    listed = h.render_article_list([DocumentInfo("r", cut, "ReliefWeb", "/x/a.txt", 4)])
+    assert f'<td class="title" title="{cut} (the title is cut short in the file itself)">' in listed
 
 
 def test_abstention_says_so_plainly_with_the_reason_and_folded_passages():
