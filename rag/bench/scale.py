@@ -114,6 +114,7 @@ def run_scale_bench(settings: Settings, passages: int, workdir: Path | None = No
         results["passages"] = engine.stats()["chunks"]
         questions = _questions()
         results.update(_time_questions(engine, questions))
+        results.update(_ann_recall(engine, questions))
         results.update(_time_one_article(engine, work))
         results["query_rss_mb"] = _child_query_rss(settings, index, questions[:10])
         results["cold_ask_s"] = _cold_ask(settings, index, work)
@@ -177,6 +178,31 @@ def _time_questions(engine, questions: list[str]) -> dict:
     return {"index_load_s": round(load, 2), "query_p50_ms": round(statistics.median(wall), 1),
             "query_p95_ms": round(_percentile(wall, 95), 1), "query_cpu_p50_ms": round(statistics.median(cpu), 1),
             "questions_timed": len(questions)}
+
+
+def _ann_recall(engine, questions: list[str], k: int = 10) -> dict:
+    """Recall@k of the vector index against exact search over the stored vectors, for the
+    questions (real model) and for 200 stored passages used as queries; 1.0 when exact."""
+    store = engine.store()
+    dense = store._ready()[1]  # the bench may look inside: it measures the index itself
+    if not dense.approximate:
+        return {"ann": "exact (flat)", "ann_recall_at_10": 1.0}
+    rng = np.random.default_rng(1)
+    count = len(dense)
+    queries = [engine.embedder.embed([q])[0] for q in questions]
+    sample_ids = sorted(rng.choice(count, size=min(200, count), replace=False).tolist())
+    batches = list(store.records.iter_vectors(batch=50_000))
+    all_ids = np.concatenate([ids for ids, _ in batches])
+    picked = set(int(all_ids[i]) for i in sample_ids)
+    passages = [v for ids, vectors in batches for i, v in zip(ids, vectors) if int(i) in picked]
+    found = total = 0
+    for query in queries + passages:
+        scores = np.concatenate([vectors @ query for _, vectors in batches])
+        exact = set(all_ids[np.argpartition(-scores, k)[:k]].tolist())
+        approx = set(dense.search(query, k)[0])
+        found += len(exact & approx)
+        total += k
+    return {"ann": f"IVF{dense.nlist},SQ8 nprobe {dense.nprobe}", "ann_recall_at_10": round(found / total, 4)}
 
 
 def _time_one_article(engine, work: Path) -> dict:

@@ -24,7 +24,8 @@ import numpy as np
 from rag.errors import IndexDamagedError
 
 ANN_THRESHOLD = 200_000  # passages; below it exact search is fast enough (README, speed)
-NPROBE = 32
+NPROBE_SHARE = 1 / 64  # lists searched per query (at least MIN_NPROBE): recall in the README
+MIN_NPROBE = 32
 _FILE = re.compile(r"dense-g(\d{6,})\.faiss$")
 
 
@@ -57,8 +58,12 @@ class DenseIndex:
             training = np.vstack(list(sample)) if sample is not None else None
             if training is None or len(training) < nlist:
                 raise ValueError("an IVF index needs a training sample of at least nlist vectors")
-            index.train(np.ascontiguousarray(training, dtype=np.float32))
-            index.nprobe = NPROBE
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # training is one big job: all cores
+            try:
+                index.train(np.ascontiguousarray(training, dtype=np.float32))
+            finally:
+                faiss.omp_set_num_threads(1)
+            index.nprobe = nprobe_for(nlist)
             index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove_ids by id
             dense = cls(index)
         for ids, vectors in batches:
@@ -69,6 +74,14 @@ class DenseIndex:
     @property
     def approximate(self) -> bool:
         return isinstance(faiss.downcast_index(self._index), faiss.IndexIVF)
+
+    @property
+    def nlist(self) -> int:
+        return faiss.extract_index_ivf(self._index).nlist if self.approximate else 0
+
+    @property
+    def nprobe(self) -> int:
+        return faiss.extract_index_ivf(self._index).nprobe if self.approximate else 0
 
     @property
     def dimension(self) -> int:
@@ -131,9 +144,14 @@ class DenseIndex:
                                             "nothing is embedded again)") from exc
                 continue
             if isinstance(faiss.downcast_index(index), faiss.IndexIVF):
-                faiss.extract_index_ivf(index).nprobe = NPROBE
+                ivf = faiss.extract_index_ivf(index)
+                ivf.nprobe = nprobe_for(ivf.nlist)
             return cls(index, generation)
         return None
+
+
+def nprobe_for(nlist: int) -> int:
+    return min(nlist, max(MIN_NPROBE, int(nlist * NPROBE_SHARE)))
 
 
 def saved_files(folder: Path) -> list[tuple[int, Path]]:
