@@ -12,7 +12,11 @@ from pathlib import Path
 
 BUNDLED_NAME = "all-MiniLM-L6-v2"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-POOLING_MODES = ("cls_token", "max_tokens", "mean_tokens", "mean_sqrt_len_tokens")  # sentence-transformers' order
+POOLING_MODES = ("cls", "max", "mean", "mean_sqrt_len_tokens")  # what the onnx backend pools
+# sentence-transformers < 6 wrote one bool per mode; the order is the order of concatenation.
+LEGACY_POOLING_KEYS = {"pooling_mode_cls_token": "cls", "pooling_mode_max_tokens": "max",
+                       "pooling_mode_mean_tokens": "mean", "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+                       "pooling_mode_weightedmean_tokens": "weightedmean", "pooling_mode_lasttoken": "lasttoken"}
 
 
 class ModelNotFoundError(RuntimeError):
@@ -83,15 +87,7 @@ class ModelFolder:
         if not hidden:
             raise UnsupportedModelError(f"{path}/config.json gives no hidden size: "
                                         "use embedding.backend: sentence-transformers")
-        modes = tuple(m for m in POOLING_MODES if pooling.get(f"pooling_mode_{m}"))
-        if pooling_dir is None:
-            modes = ("mean_tokens",)  # sentence-transformers' default for a bare transformer
-        unknown = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v
-                   and k.removeprefix("pooling_mode_") not in POOLING_MODES]
-        if unknown or not modes:
-            raise UnsupportedModelError(
-                f"{path}: pooling {', '.join(unknown) or '(none)'} is not supported by the onnx backend "
-                f"(mean, cls, max, mean_sqrt_len are): use embedding.backend: sentence-transformers")
+        modes = _pooling_modes(path, pooling) if pooling_dir is not None else ("mean",)
         st_config = _json(path / "sentence_bert_config.json")
         tokenizer_config = _json(path / "tokenizer_config.json")
         max_tokens = st_config.get("max_seq_length") or min(
@@ -129,3 +125,18 @@ def _check_modules(path: Path, modules: list[dict]) -> str | None:
                                     f"({modules[0]['path']}): use embedding.backend: sentence-transformers")
     pooling = [m for m, k in zip(modules, kinds) if k == "Pooling"]
     return str(pooling[0].get("path", "")) if pooling else None
+
+
+def _pooling_modes(path: Path, pooling: dict) -> tuple[str, ...]:
+    """The pooling modes of a Pooling config of either format; raise for one we cannot pool."""
+    if "pooling_mode" in pooling:
+        mode = pooling["pooling_mode"]
+        modes = (mode,) if isinstance(mode, str) else tuple(mode)
+    else:
+        modes = tuple(name for key, name in LEGACY_POOLING_KEYS.items() if pooling.get(key)) or ("mean",)
+    unsupported = [m for m in modes if m not in POOLING_MODES]
+    if unsupported or not modes:
+        raise UnsupportedModelError(
+            f"{path}: pooling {', '.join(unsupported) or '(none)'} is not supported by the onnx backend "
+            f"({', '.join(POOLING_MODES)} are): use embedding.backend: sentence-transformers")
+    return modes

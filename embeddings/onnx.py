@@ -79,7 +79,7 @@ class OnnxEmbedder:
         """
         if len(spans) != len(texts):
             raise ValueError("give one list of spans per text")
-        if self.folder.pooling_modes != ("mean_tokens",):
+        if self.folder.pooling_modes != ("mean",):
             raise UnsupportedModelError(f"{self.folder.name}: span vectors need mean pooling")
         if not texts:
             return []
@@ -129,7 +129,9 @@ class OnnxEmbedder:
         self.load()
         prepared = [self._prepare(t) for t in texts]
         encodings = self._tokenizer.encode_batch(prepared) if len(texts) > 1 else [self._tokenizer.encode(prepared[0])]
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        # By length (padding to the longest of a sub-batch wastes little), then by text, so that
+        # the sub-batches, and with them the vectors, do not depend on the order of `texts`.
+        order = sorted(range(len(texts)), key=lambda i: (len(encodings[i].ids), prepared[i]))
         batches = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
         shifts = [len(t) - len(t.lstrip()) for t in texts]  # offsets are into the stripped text
 
@@ -209,11 +211,11 @@ def _pool(tokens: np.ndarray, mask: np.ndarray, modes: tuple[str, ...]) -> np.nd
     weights = mask[..., None]
     counts = np.maximum(weights.sum(axis=1), 1e-9)
     for mode in modes:
-        if mode == "cls_token":
+        if mode == "cls":
             parts.append(tokens[:, 0])
-        elif mode == "max_tokens":
+        elif mode == "max":
             parts.append(np.where(weights > 0, tokens, -1e9).max(axis=1))
-        elif mode == "mean_tokens":
+        elif mode == "mean":
             parts.append((tokens * weights).sum(axis=1) / counts)
         elif mode == "mean_sqrt_len_tokens":
             parts.append((tokens * weights).sum(axis=1) / np.sqrt(counts))

@@ -119,6 +119,8 @@ def export_quantized(model_dir: Path, out: Path, tokenizer_out: Path | None = No
                                       local_files_only=True).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), use_fast=True, local_files_only=True)
     if tokenizer_out is not None:
+        if tokenizer.vocab_size < 100:  # transformers makes an empty tokenizer rather than fail
+            raise ExportError(f"{model_dir} has no tokenizer vocabulary (tokenizer.json or vocab.txt)")
         if not getattr(tokenizer, "is_fast", False):
             raise ExportError(f"{model_dir} has no fast tokenizer (tokenizer.json)")
         tokenizer.backend_tokenizer.save(str(tokenizer_out))
