@@ -38,8 +38,9 @@ def check_question(question: object, k: object = None, history: object = None,
         raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
     else:
         k = int(k)
-    history = list(history or [])
-    if not all(isinstance(h, str) and len(h) <= MAX_QUESTION_CHARS for h in history):
+    history = [] if history is None else history
+    if not isinstance(history, (list, tuple)) or not all(
+            isinstance(h, str) and len(h) <= MAX_QUESTION_CHARS for h in history):
         raise InputError(f"history must be a list of earlier questions (text, at most {MAX_QUESTION_CHARS} "
                          "characters each)")
     history = [h.strip() for h in history if h.strip()][-MAX_HISTORY:]
@@ -91,4 +92,7 @@ def folder_size(folder: Path) -> int:
 
 
 def _mb(size: int) -> str:
-    return f"{size / MB:.1f} MB" if size >= MB / 10 else f"{size / 1024:.0f} KB"
+    """A size as people read it: bytes, KB, or MB with one decimal."""
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.0f} KB" if size < MB else f"{size / MB:.1f} MB"
