@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "ʼ": "'", "`": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"'})
@@ -59,3 +60,17 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def keyword_tokens(text: str, stemming: bool = True) -> list[str]:
+    """What keyword search indexes and queries (every backend): content words, apostrophes
+    dropped ("Sadr's" = "Sadrs"), Snowball-stemmed when asked."""
+    tokens = content_tokens(text)
+    return _stemmer().stemWords(tokens) if stemming and tokens else tokens

@@ -1,20 +1,5 @@
-"""Keyword tokens: what keyword search (every backend) indexes and queries."""
+"""Keyword tokens, where the index code has always imported them from (they live in rag.text)."""
 
-from __future__ import annotations
+from rag.text import keyword_tokens
 
-from functools import lru_cache
-
-from rag.text import content_tokens
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def keyword_tokens(text: str, stemming: bool = True) -> list[str]:
-    """Content words, apostrophes dropped ("Sadr's" = "Sadrs"), stemmed when asked."""
-    tokens = content_tokens(text)
-    return _stemmer().stemWords(tokens) if stemming and tokens else tokens
+__all__ = ["keyword_tokens"]
