@@ -107,12 +107,10 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
             found = None
         if found is None:
             raise HTTPException(404, f"no article with id {doc_id!r} (GET /api/documents lists them)")
-        data = asdict(found)
-        data["page_starts"] = list(data.get("page_starts", ()))
-        return data
+        return asdict(found)
 
-    @router.post("/documents", summary="Upload articles (multipart, field `files`); same readers and limits as the chat")
-    def upload(request: Request, files: list[UploadFile] = File(...)) -> dict[str, Any]:
+    @router.post("/documents", summary="Upload articles (multipart, field `files`): the chat's readers and limits")
+    def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:
         if read_only:
             raise HTTPException(403, READ_ONLY)
         with tempfile.TemporaryDirectory(prefix="rag-upload-") as scratch:
@@ -131,7 +129,7 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
                 "stored": [{"name": s.original_name, "path": str(s.path)} for s in outcome.stored],
                 "rejected": list(outcome.rejected)}
 
-    @router.delete("/documents/{doc_id}", summary="Remove an article (and its uploaded file, if no other article is in it)")
+    @router.delete("/documents/{doc_id}", summary="Remove an article (and its uploaded file, if left empty)")
     def remove(doc_id: str) -> dict[str, Any]:
         if read_only:
             raise HTTPException(403, READ_ONLY)

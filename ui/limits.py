@@ -67,20 +67,18 @@ class UploadLimits:
 def refuse_uploads(files: Sequence[tuple[str, int]], uploads_dir: Path, limits: UploadLimits) -> list[str]:
     """Why these uploads (name, size in bytes) are refused, one message per problem; empty if
     they fit. Any problem refuses the whole upload, so nothing is half stored."""
+    size = describe_size
     problems = []
     if len(files) > limits.max_files:
         problems.append(f"{len(files)} files in one upload; at most {limits.max_files} "
                         "(ui.max_upload_files): upload them in smaller groups")
-    for name, size in files:
-        if size > limits.max_file_bytes:
-            problems.append(f"{name} is {_mb(size)}; at most {_mb(limits.max_file_bytes)} per file "
-                            "(ui.max_upload_mb)")
-    stored = folder_size(uploads_dir)
-    incoming = sum(size for _, size in files)
+    problems += [f"{name} is {size(bytes_)}; at most {size(limits.max_file_bytes)} per file (ui.max_upload_mb)"
+                 for name, bytes_ in files if bytes_ > limits.max_file_bytes]
+    stored, incoming = folder_size(uploads_dir), sum(bytes_ for _, bytes_ in files)
     if stored + incoming > limits.max_total_bytes:
-        problems.append(f"the uploads folder holds {_mb(stored)} and this upload adds {_mb(incoming)}; "
-                        f"at most {_mb(limits.max_total_bytes)} in all (ui.max_uploads_total_mb): "
-                        "remove some uploaded articles first")
+        problems.append(f"the uploads folder holds {size(stored)} and this upload adds {size(incoming)}; at most "
+                        f"{size(limits.max_total_bytes)} in all (ui.max_uploads_total_mb): remove some uploaded "
+                        "articles first")
     return problems
 
 
@@ -91,7 +89,7 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
-def _mb(size: int) -> str:
+def describe_size(size: int) -> str:
     """A size as people read it: bytes, KB, or MB with one decimal."""
     if size < 1024:
         return f"{size} bytes"

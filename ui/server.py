@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hmac
+import json
 import logging
 import secrets
 import socket
@@ -17,6 +18,8 @@ import threading
 from base64 import b64decode
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
+
+from ui.limits import describe_size
 
 if TYPE_CHECKING:
     from rag.engine import Engine
@@ -30,6 +33,7 @@ PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon")
 PUBLIC_PATHS = {"/", "/login", "/login/", "/logout", "/theme.css", "/favicon.ico", "/manifest.json",
                 "/robots.txt"}
 REALM = "rag-news"
+MULTIPART_SLACK = 1024 * 1024  # multipart headers and boundaries around the files
 READ_ONLY_CSS = ".read-only .article-list button.remove { display: none; }"
 
 
@@ -137,10 +141,35 @@ def build_server_app(engine: "Engine", credentials: Credentials | None = None,
                         auth=(credentials.user, credentials.password) if credentials else None,
                         auth_message="Log in with the user and password given to rag serve --auth (or RAG_AUTH).",
                         **options)
+    gated = UploadSizeGate(app, limits.max_files * limits.max_file_bytes + MULTIPART_SLACK)
     if credentials is None:
-        return app, blocks
+        return gated, blocks
     gradio_app = next(r.app for r in app.routes if isinstance(r, Mount))
-    return AuthGate(app, credentials, gradio_app), blocks
+    return AuthGate(gated, credentials, gradio_app), blocks
+
+
+class UploadSizeGate:
+    """ASGI middleware: a REST upload whose declared size exceeds what the limits could ever
+    accept is refused (413) before its body is read and spooled to disk."""
+
+    def __init__(self, app: Callable, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == "/api/documents":
+            length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > self.max_bytes:
+                log.warning("POST /api/documents -> 413: %s bytes declared", length.decode())
+                body = json.dumps({"error": f"the upload is {describe_size(int(length))}; at most "
+                                            f"{describe_size(self.max_bytes)} in one upload "
+                                            "(ui.max_upload_mb x ui.max_upload_files)"}).encode()
+                await send({"type": "http.response.start", "status": 413,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 class AuthGate:

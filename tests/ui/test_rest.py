@@ -244,6 +244,16 @@ def test_the_uploads_folder_total(api, auth_server):
     assert refused.json()["error"].startswith("the uploads folder holds ") and "ui.max_uploads_total_mb" in refused.json()["error"]
 
 
+def test_an_upload_bigger_than_the_limits_allow_is_refused_before_it_is_read(api, auth_server):
+    files = [("files", (f"huge{n}.md", b"word " * 140_000, "text/markdown")) for n in range(3)]
+    before = auth_server.log_text()
+    refused = api.post("/api/documents", files=files)
+    assert refused.status_code == 413
+    assert refused.json() == {"error": "the upload is 2.0 MB; at most 1.1 MB in one upload "
+                                       "(ui.max_upload_mb x ui.max_upload_files)"}
+    assert new_log_lines(auth_server, before) and "huge0.md" not in auth_server.log_text()
+
+
 def test_only_unsupported_files_is_415(api):
     refused = api.post("/api/documents", files=[("files", ("tool.exe", b"MZ", "application/octet-stream"))])
     assert refused.status_code == 415 and refused.json() == {"error": "unsupported file type: tool.exe"}
