@@ -178,17 +178,19 @@ mark.cited { background: #fde68a; color: #111827; border-radius: 3px; padding: 1
 .article-list th:nth-child(2) { width: 18%; }
 .article-list th:nth-child(3) { width: 6.5em; }
 .article-list th:nth-child(4) { width: 20%; }
-.article-list th:nth-child(5) { width: 12.5em; }
+.article-list th:nth-child(5) { width: 13em; }
 .article-list td.title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .article-list td.actions { white-space: nowrap; text-align: right; }
-@media (max-width: 720px) {
-  .article-list th:nth-child(4), .article-list td.file { display: none; }
-  .article-list th:nth-child(2) { width: 28%; }
+@media (max-width: 720px) {  /* narrow screens: the title and its Remove button */
+  .article-list th:nth-child(n+2):nth-child(-n+4), .article-list td:nth-child(n+2):nth-child(-n+4) { display: none; }
 }
 .upload-help { color: var(--body-text-color-subdued); font-size: 0.9em; padding: 6px 4px; }
+/* On a narrow screen the help goes under the Upload button rather than squeezed beside it. */
+.block:has(.upload-help) { min-width: min(300px, 100%) !important; }
 .article-list td.file { color: var(--body-text-color-subdued); word-break: break-all; }
 .article-list .summary { margin-bottom: 6px; color: var(--body-text-color-subdued); }
-.article-list button.remove { padding: 2px 10px; border-radius: 6px; cursor: pointer;
+.article-list button.remove { padding: 2px 10px; border-radius: 6px; cursor: pointer; font: inherit;
+  font-size: 0.95em;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
   color: var(--body-text-color); }
 .article-list button.remove[data-confirm="yes"] { border-color: #dc2626; color: #dc2626; }

@@ -144,6 +144,9 @@ def remove(page, title: str) -> None:
     row.locator("button.remove").click()
     expect(row.locator("button.remove")).to_have_text("Click again to remove")
     assert column_edges(page) == edges
+    assert page.evaluate("() => document.querySelector('#article-list button[data-confirm=\"yes\"]')"
+                         ".getBoundingClientRect().right <= document.querySelector('#article-list table')"
+                         ".getBoundingClientRect().right + 1"), "the confirm button sticks out of the list"
     row.locator("button.remove").click()
     expect(row).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#articles-status")).to_contain_text("Removed")
