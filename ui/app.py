@@ -123,10 +123,8 @@ class ChatBackend:
 
         try:
             limits = UploadLimits.from_settings(self.engine.settings.ui)
-            named = handlers.unique_uploads([(f, f.name) for f in files])  # a name twice: the later counts
-            outcome = ingest_uploads(self.engine, named, limits, on_progress)
-            # a replaced upload's earlier version: dropped, or put back if the new one failed to read
-            handlers.settle_uploads(outcome.stored, [f.path for f in outcome.report.failures] if outcome.report else [])
+            # ui.uploads: the later of two same names, and a replaced version dropped or put back
+            outcome = ingest_uploads(self.engine, [(f, f.name) for f in files], limits, on_progress)
             if outcome.refused:
                 status = handlers.render_notice("Not uploaded: " + "; ".join(outcome.refused), "error")
             else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ui.handlers import StoredUpload, is_supported_upload, store_upload
+from ui.handlers import StoredUpload, is_supported_upload, settle_uploads, store_upload, unique_uploads
 from ui.limits import UploadLimits, refuse_uploads
 
 if TYPE_CHECKING:
@@ -34,8 +34,12 @@ def uploads_folder(engine: "Engine") -> Path:
 
 def ingest_uploads(engine: "Engine", files: Sequence[tuple[Path, str]], limits: UploadLimits,
                    progress: Callable[[str, int, int], None] | None = None) -> UploadOutcome:
-    """Index uploaded files given as (temporary path, name the user gave it)."""
+    """Index uploaded files given as (temporary path, name the user gave it). A name given
+    twice: the later file counts. An upload with the name of an earlier one is its new version
+    (handlers.store_upload); a file that fails to read is not kept, and a new version that fails
+    gives way to the one it replaced (handlers.settle_uploads)."""
     folder = uploads_folder(engine)
+    files = unique_uploads(list(files))
     supported = [(path, name) for path, name in files if is_supported_upload(name)]
     rejected = tuple(name for _, name in files if not is_supported_upload(name))
     refused = refuse_uploads([(name, Path(path).stat().st_size) for path, name in files], folder, limits)
@@ -44,11 +48,11 @@ def ingest_uploads(engine: "Engine", files: Sequence[tuple[Path, str]], limits: 
     stored = tuple(store_upload(Path(path), folder, name) for path, name in supported)
     if not stored:
         return UploadOutcome(rejected=rejected)
-    report = engine.ingest([s.path for s in stored], progress=progress)
-    failed = {str(Path(f.path).resolve()) for f in report.failures}
-    for upload in stored:  # a copy that could not be read is not kept
-        if upload.created and str(upload.path.resolve()) in failed:
-            upload.path.unlink(missing_ok=True)
+    report = None
+    try:
+        report = engine.ingest([s.path for s in stored], progress=progress)
+    finally:  # also when the ingest fails as a whole: nothing kept aside is left behind
+        settle_uploads(stored, [f.path for f in report.failures] if report else [s.path for s in stored])
     return UploadOutcome(report, stored, rejected)
 
 

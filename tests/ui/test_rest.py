@@ -11,6 +11,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -160,6 +161,17 @@ def test_upload_then_remove(api, auth_server):
     assert "bees" not in {d["doc_id"] for d in api.get("/api/documents").json()}
     assert not (auth_server.index_dir / "uploads" / "bees.md").exists()
     assert api.delete("/api/documents/bees").status_code == 404
+
+
+def test_an_upload_with_an_earlier_name_is_its_new_version(api, auth_server):
+    first = MY_ARTICLE.replace("120 kilograms", "80 kilograms").encode()
+    assert api.post("/api/documents", files=[("files", ("hives.md", first, "text/markdown"))]).status_code == 200
+    again = api.post("/api/documents", files=[("files", ("hives.md", MY_ARTICLE.encode(), "text/markdown"))]).json()
+    assert [Path(p).name for p in again["files_updated"]] == ["hives.md"]
+    uploads = auth_server.index_dir / "uploads"
+    assert sorted(p.name for p in uploads.iterdir() if "hives" in p.name) == ["hives.md"]  # nothing kept aside
+    assert "120 kilograms" in api.get("/api/documents/hives").json()["text"]
+    assert api.delete("/api/documents/hives").status_code == 200 and not (uploads / "hives.md").exists()
 
 
 def test_health_names_generation_counts_and_model(api):
