@@ -105,6 +105,8 @@ def create_collections(client, prefix: str, data: str, dimension: int, dense_ind
             index.add_index("vector", index_type="FLAT", metric_type="IP")
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                         params={"bm25_k1": 1.2, "bm25_b": 0.75})
+        for name in ("gen", "doc_id", "embed_hash"):  # the filters every read and write uses
+            index.add_index(name, index_type="INVERTED")
 
     def documents(schema, index):
         schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_MAX)
@@ -115,6 +117,8 @@ def create_collections(client, prefix: str, data: str, dimension: int, dense_ind
         schema.add_field("text", DataType.VARCHAR, max_length=VARCHAR_MAX)
         schema.add_field("meta", DataType.VARCHAR, max_length=VARCHAR_MAX)
         placeholder(schema, index)
+        for name in ("gen", "doc_id", "part"):
+            index.add_index(name, index_type="INVERTED")
 
     def files(schema, index):
         schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
@@ -123,6 +127,8 @@ def create_collections(client, prefix: str, data: str, dimension: int, dense_ind
         schema.add_field("sha256", DataType.VARCHAR, max_length=128)
         schema.add_field("documents", DataType.VARCHAR, max_length=VARCHAR_MAX)
         placeholder(schema, index)
+        for name in ("gen", "path"):
+            index.add_index(name, index_type="INVERTED")
 
     def terms(schema, index):
         schema.add_field("term", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_MAX)
