@@ -11,7 +11,7 @@ import pytest
 
 from embeddings.fake import FakeEmbedder
 from rag.errors import IndexMismatchError, IndexMissingError, StoreUnavailableError
-from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument
+from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument, Piece
 from rag.index.milvus import MilvusStore
 from rag.index.milvus_schema import encode_token, translate
 from rag.index.sparse import keyword_tokens
@@ -153,6 +153,28 @@ def test_remove_and_readd_keep_ids_fresh_and_counts_exact(store, milvus_uri):
     assert store.search_keyword(keyword_tokens("Saturday"), 5)[0] == [7]
     assert store.search_keyword(keyword_tokens("Friday"), 5) == ([], [])
     assert store.term_idf(["export"])["export"] == pytest.approx(math.log(1 + 3.5 / 2.5))  # in both oil chunks
+
+
+def test_sentence_pieces_and_neighbours(store):
+    sadr = new_document("mee-1", SADR)
+    pieces = []
+    for chunk in sadr.chunks:
+        cut = chunk.text.index(" ", 10)
+        spans = [(0, cut), (cut + 1, len(chunk.text))]
+        vectors = EMBEDDER.embed([chunk.text[a:b] for a, b in spans])
+        pieces.append(tuple(Piece(a, b, tuple(keyword_tokens(chunk.text[a:b])), v) for (a, b), v in zip(spans, vectors)))
+    pieces[2] = ()  # a chunk stored without pieces
+    add(store, NewDocument(*[getattr(sadr, f) for f in ("document", "chunks", "vectors", "embed_hashes",
+                                                        "keyword_tokens")], pieces=tuple(pieces)))
+    stored = store.pieces([0, 1, 2], vectors=True)
+    assert set(stored) == {0, 1}
+    for got, want in zip(stored[1], pieces[1]):
+        assert (got.start, got.end, got.tokens) == (want.start, want.end, want.tokens)
+        assert np.allclose(got.vector, want.vector, atol=2e-3)  # kept as float16
+    assert all(p.vector is None for p in store.pieces([0])[0])
+    by_hash = store.piece_vectors_by_hash([sadr.embed_hashes[0], sadr.embed_hashes[2]])
+    assert list(by_hash) == [sadr.embed_hashes[0]] and by_hash[sadr.embed_hashes[0]].shape == (2, 64)
+    assert sorted(store.neighbours([1])) == [0, 2] and store.neighbours([0]) == [1]
 
 
 def test_long_article_is_stored_in_parts_and_read_back_whole(store):
