@@ -90,3 +90,21 @@ def test_port_0_binds_a_free_port_and_the_url_names_it():
 def test_an_unknown_host_is_one_line():
     with pytest.raises(ServeError, match="cannot listen on no-such-host.invalid: unknown address"):
         bind("no-such-host.invalid", 0)
+
+
+def test_an_empty_index_over_rest(fake_engine):
+    """Before anything is indexed (the first run), in process over the real app: 409 with what to do."""
+    from fastapi.testclient import TestClient
+
+    from ui.server import build_server_app
+
+    app, _ = build_server_app(fake_engine)
+    with TestClient(app) as client:
+        refused = client.post("/api/ask", json={"question": "why?"})
+        assert refused.status_code == 409
+        assert refused.json() == {"error": "no articles are indexed yet: upload some (POST /api/documents) "
+                                           "or run `rag ingest PATH`"}
+        assert client.get("/api/documents").json() == []
+        assert client.get("/api/documents/anything").status_code == 404
+        health = client.get("/api/health").json()
+        assert health["exists"] is False and health["documents"] == 0
