@@ -84,11 +84,14 @@ class Citation:
     file: FilePosition | None = None
 
     def location(self) -> str:
-        """"iraq-archive.txt, lines 45–51" (or the characters of the article for extracted text)."""
+        """Where the passage is, in words a reader can use: "iraq-archive.txt, lines 185–191
+        (characters 25166–25762)" for text files, "harbour.pdf, p. 3" for paged files, and
+        "bridge.html, characters 0–474 of the article" for text extracted from HTML or JSON Lines
+        (positions in such a file mean nothing once its markup is stripped; the article's
+        characters are what the article panel highlights)."""
         name = self.path.rsplit("/", 1)[-1]
-        if self.file is None:
-            return f"{name}, {self.doc_id}, characters {self.start}–{self.end}"
-        return f"{name}, {self.file.describe()}"
+        where = self.file.describe() if self.file is not None else ""
+        return f"{name}, {where}" if where else f"{name}, characters {self.start}–{self.end} of the article"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,12 @@ class Answer:
     search_query: str = ""
     reason: str = ""
     evidence: Evidence | None = None
+    # What the articles do not tell, e.g. "The articles report that this happened but not why: ...";
+    # empty when the answer is complete.
+    note: str = ""
+    # The last `context_passages` of `passages` were not retrieved: each is the paragraph around an
+    # answer sentence found next to a retrieved passage in its article, cited like any passage.
+    context_passages: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The `rag ask --json` object (also the UI's API endpoint)."""
@@ -171,6 +180,8 @@ class Answer:
                 "keyword_coverage": round(self.evidence.keyword_coverage, 4),
                 "strength": round(self.evidence.strength, 4),
             },
+            "note": self.note,
+            "context_passages": self.context_passages,
         }
 
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from rag.ingest.readers import SUPPORTED_SUFFIXES
 from rag.types import Answer, Citation, Document, DocumentInfo, FilePosition, IngestReport, Passage
-from ui.display import describe_location, readable_date, title_tooltip, written_key_words
+from rag.wording import describe_location, readable_date, title_tooltip, written_key_words
 
 NO_INDEX_MESSAGE = ("No articles are indexed yet. Upload articles in the Articles tab, or run "
                     "`rag ingest PATH` in a terminal, then ask again.")

@@ -10,6 +10,7 @@ import click
 
 from rag.cli.base import _common, main
 from rag.types import Answer
+from rag.wording import written_key_words
 
 
 @main.command()
@@ -49,11 +50,13 @@ def format_answer(answer: Answer, width: int = 100) -> str:
         lines += ["", "Answer:"]
         lines += [textwrap.fill(f"{s.sentence} [{s.passage_rank}]", width, initial_indent="  ",
                                 subsequent_indent="  ") for s in answer.answer]
+    if answer.note:
+        lines += ["", textwrap.fill(answer.note, width, initial_indent="  ", subsequent_indent="  ")]
     for p in answer.passages:
         c = p.citation
         evidence = f"similarity {p.dense_score:.2f}" if p.dense_score is not None else ""
         if p.matched_terms:
-            evidence += f" · words: {', '.join(p.matched_terms)}"
+            evidence += f" · words: {', '.join(written_key_words(p.matched_terms, p.text, c.title))}"
         lines += ["", f"[{p.rank}] {c.source or Path(c.path).name} — {c.title}",
                   f"    {c.location()} · {evidence}"]
         for paragraph in p.text.split("\n\n"):

@@ -190,4 +190,4 @@ def test_extracted_text_has_no_file_position(fake_engine, tmp_path):
     page.write_text("<html><head><title>Mosul</title></head><body><p>Mosul rebuilds its old city.</p></body></html>")
     fake_engine.ingest([page])
     citation = fake_engine.ask("Mosul old city").passages[0].citation
-    assert citation.file is None and citation.location() == "page.html, page, characters 0–28"
+    assert citation.file is None and citation.location() == "page.html, characters 0–28 of the article"

@@ -182,7 +182,7 @@ def test_cards_show_readable_dates_and_locations_that_mean_something():
     ("", ""),
 ])
 def test_dates_are_written_as_people_write_them(raw, shown):
-    from ui.display import readable_date
+    from rag.wording import readable_date
 
     assert readable_date(raw) == shown
 

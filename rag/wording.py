@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from rag.index.sparse import keyword_tokens
+from rag.text import keyword_tokens
 from rag.types import Citation
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -50,16 +50,8 @@ def readable_date(value: str) -> str:
 
 
 def describe_location(citation: Citation) -> str:
-    """Where the passage is, in words a reader can use: "iraq-archive.txt, lines 185–191
-    (characters 25166–25762)" for text files, "harbour.pdf, p. 3" for paged files, and
-    "bridge.html, characters 0–474 of the article" for text extracted from HTML or JSON Lines:
-    positions in such a file mean nothing once its markup is stripped, but the characters of
-    the article are exactly what the article panel shows with the passage highlighted."""
-    name = Path(citation.path).name
-    where = citation.file.describe() if citation.file is not None else ""
-    if where:
-        return f"{name}, {where}"
-    return f"{name}, characters {citation.start}–{citation.end} of the article"
+    """Where the passage is, in words a reader can use (see Citation.location)."""
+    return citation.location()
 
 
 def title_tooltip(title: str) -> str:
