@@ -117,3 +117,25 @@ def test_read_only_refuses_uploads_and_removals(read_only_server):
     triggers = {t[1] for d in config["dependencies"] for t in d.get("targets", [])}
     assert not {"upload", "remove"} & triggers
     assert not (index / "uploads").exists()
+
+
+@pytest.mark.browser
+def test_read_only_articles_tab_only_lists(read_only_server, chromium_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.ui.conftest import CHROMIUM_ARGS
+
+    url, _, _ = read_only_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="load")
+            page.get_by_role("tab", name="Articles").click()
+            rows = page.locator("#article-list tr", has_text="Middle East Eye")
+            expect(rows.first).to_be_visible(timeout=60_000)
+            assert page.locator("#article-list button.remove").count() > 0  # rendered, but not shown
+            expect(page.locator("#article-list button.remove").first).to_be_hidden()
+            expect(page.get_by_role("button", name="Upload articles")).to_have_count(0)
+        finally:
+            browser.close()
