@@ -85,3 +85,17 @@ def test_logged_in_an_upload_is_indexed_and_searchable(page, auth_server, tmp_pa
     box.press("Enter")
     turn = page.locator("#conversation .turn").nth(1)
     expect(turn.locator(".card").first).to_contain_text("Swiss glacier", timeout=WAIT_MS)
+
+
+def test_an_upload_over_the_limits_says_which_limit(page, auth_server, tmp_path):
+    from playwright.sync_api import expect
+
+    files = []
+    for n in range(4):  # the server allows 3 files per upload
+        files.append(tmp_path / f"note{n}.md")
+        files[-1].write_text(f"# Note {n}\n\nA short note about the harbour.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator(UPLOAD_INPUT).set_input_files([str(f) for f in files])
+    expect(page.locator("#articles-status")).to_contain_text(
+        "Not uploaded: 4 files in one upload; at most 3 (ui.max_upload_files)", timeout=WAIT_MS)
+    assert not any((auth_server.index_dir / "uploads" / f.name).exists() for f in files)
