@@ -129,3 +129,23 @@ if pytest is not None:
             yield server
         finally:
             server.stop()
+
+    @pytest.fixture(scope="session")
+    def milvus_sample(tmp_path_factory):
+        """(server, config file, index folder): a server of its own with the sample ingested by
+        `rag ingest` with the real model into collections `sample_*`. A test may kill the server;
+        it must start it again."""
+        from tests.conftest import ROOT, SAMPLE
+
+        folder = tmp_path_factory.mktemp("milvus-sample")
+        server = MilvusLiteServer(folder / "data").start()
+        config = folder / "config.yaml"
+        config.write_text(f"store:\n  backend: milvus\n  uri: {server.uri}\n  collection: sample\n")
+        done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(SAMPLE), "--index",
+                               str(folder / "index"), "--config", str(config)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0 and "chunks: 72 added, 72 embedded" in done.stdout, done.stdout + done.stderr
+        try:
+            yield server, config, folder / "index"
+        finally:
+            server.stop()

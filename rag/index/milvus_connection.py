@@ -51,7 +51,9 @@ class MilvusConnection:
                 from pymilvus import MilvusClient
 
                 quiet_pymilvus()
-                client = MilvusClient(self.uri, token=self._token, timeout=self.timeout)
+                # A connection of its own (not pymilvus's per-process shared one): closing it after
+                # an outage really drops the channel, so the next request connects afresh.
+                client = MilvusClient(self.uri, token=self._token, timeout=min(self.timeout, 10.0), dedicated=True)
                 # A restarted server answers with its collections released: load ours (a no-op
                 # when they are loaded).
                 for name in client.list_collections(timeout=self.timeout):

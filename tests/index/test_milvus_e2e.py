@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from rag.cli import main
 from tests.conftest import SAMPLE
-from tests.milvus_server import MilvusLiteServer, milvus_server, milvus_uri  # noqa: F401 (fixtures)
+from tests.milvus_server import milvus_sample, milvus_server, milvus_uri  # noqa: F401 (fixtures)
 
 SADR = "why did Sadr cancel his itikaf?"
 
@@ -45,21 +45,13 @@ def api_client(config: Path, engine=None):
     return TestClient(app)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A server of this module's own (the last test kills it), with the sample ingested through
-    the CLI with the real model."""
-    folder = tmp_path_factory.mktemp("milvus-e2e")
-    server = MilvusLiteServer(folder / "data").start()
-    config = folder / "config.yaml"
-    config.write_text(f"store:\n  backend: milvus\n  uri: {server.uri}\n  collection: sample\n")
-    cli = make_cli(config, folder / "index")
-    out = cli("ingest", str(SAMPLE)).output
-    assert "documents: 5 added" in out and "chunks: 72 added, 72 embedded" in out
-    try:
-        yield server, cli, config
-    finally:
-        server.stop()
+@pytest.fixture
+def served(milvus_sample):
+    """(server, cli, config) over the sample in Milvus (tests/milvus_server.py milvus_sample)."""
+    server, config, index = milvus_sample
+    if server.process is None:  # a test killed it and failed before starting it again
+        server.start()
+    return server, make_cli(config, index), config
 
 
 @pytest.mark.model
