@@ -79,8 +79,12 @@ class MilvusConnection:
         return f"{self.prefix}_meta"
 
     def _query(self, name: str, filter: str, fields: list[str]) -> list[dict]:
+        """Every row matching `filter` (past Milvus's query window by iterating)."""
         with self._guard() as client:
-            return list(client.query(name, filter=filter, output_fields=fields, limit=LIMIT, timeout=self.timeout))
+            rows = list(client.query(name, filter=filter, output_fields=fields, limit=LIMIT, timeout=self.timeout))
+        if len(rows) < LIMIT or fields == ["count(*)"]:
+            return rows
+        return list(self._iterate(name, filter, fields))
 
     def _query_in(self, name: str, field: str, values: list, fields: list[str], where: str = "") -> list[dict]:
         rows: list[dict] = []

@@ -281,3 +281,12 @@ def test_error_messages_name_the_fix():
     assert isinstance(denied, StoreUnavailableError) and "RAG_MILVUS_TOKEN" in str(denied)
     assert "http://milvus:19530" in str(denied)
     assert encode_token("3.5") == "3zp5" and encode_token("1,000") == "1zc000" and encode_token("zp") == "zzp"
+
+
+def test_queries_past_the_query_window_iterate(store, monkeypatch):
+    import rag.index.milvus_connection as connection
+
+    add(store, new_document("mee-1", SADR), new_document("oil-1", OIL, "/news/b.txt"))
+    monkeypatch.setattr(connection, "LIMIT", 2)  # Milvus's window is 16,384 rows; 2 here
+    assert store.chunk_ids_of(["mee-1", "oil-1"]) == [0, 1, 2, 3, 4]
+    assert len(store.documents()) == 2 and len(store.chunks(range(5))) == 5
