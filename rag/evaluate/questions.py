@@ -15,6 +15,8 @@ class Question:
     out_of_scope: bool = False
     relevant: tuple[str, ...] = ()
     history: tuple[str, ...] = ()  # earlier questions of the chat, for follow-up sets
+    kind: str = ""  # why/how/after sets: the kind of question
+    event: str = ""  # why/how/after sets: the text stating the event the question names (not its reason)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -36,6 +38,8 @@ def load_questions(path: str | Path) -> list[Question]:
                 out_of_scope=bool(record.get("out_of_scope", False)),
                 relevant=tuple(record.get("relevant") or ()),
                 history=tuple(record.get("history") or ()),
+                kind=str(record.get("kind") or ""),
+                event=str(record.get("event") or ""),
             ))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path} line {lineno}: not a question record ({exc})") from exc

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rag.evaluate.runner import EvalResult
 
-_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "answer sentence@1", "recall@5 (ids)", "hit@5 (ids)", "nDCG@10",
-            "abstention acc.", "false abst.", "ms/question")
+_COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "answer sentence@1", "answer sentence any", "event only@1",
+            "recall@5 (ids)", "hit@5 (ids)", "nDCG@10", "abstention acc.", "false abst.", "ms/question")
 
 
 def _cells(r: EvalResult) -> list[str]:
@@ -16,6 +16,8 @@ def _cells(r: EvalResult) -> list[str]:
 
     return [r.mode, f"{m['answered@1']}/{r.answerable}", f"{m['answered@3']}/{r.answerable}",
             f"{m['answered@5']}/{r.answerable}", opt("mrr"), f"{m['answer_sentence@1']}/{r.answerable}",
+            f"{m['answer_sentence_any']}/{r.answerable}",
+            "-" if m.get("event_only@1") is None else f"{m['event_only@1']}/{r.answerable}",
             opt("recall@5"), opt("hit@5"), opt("ndcg@10"),
             f"{m['abstention_accuracy']:.3f}", str(m["false_abstentions"]), f"{m['ms_per_question']:.0f}"]
 

@@ -22,6 +22,10 @@ class QuestionResult:
     sentence_rank: int | None  # position of the first answer sentence holding one
     doc_ids: tuple[str, ...]  # retrieved documents, best first, each once
     ms: float
+    # The first answer sentence states the event the question names but no expected answer
+    # (None when the question gives no event).
+    event_only: bool | None = None
+    noted: bool = False  # the answer says what the articles do not tell ("...but not why")
 
 
 @dataclass
@@ -49,12 +53,17 @@ def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = N
         started = time.perf_counter()
         answer = engine.ask(q.question, k=depth, history=list(q.history), mode=mode)
         ms = (time.perf_counter() - started) * 1000
-        rank = next((p.rank for p in answer.passages if q.answers and answer_found(q.answers, p.text)), None)
+        # Passages added to cite answer sentences from around a retrieved passage are not retrieval.
+        retrieved = answer.passages[:len(answer.passages) - answer.context_passages]
+        rank = next((p.rank for p in retrieved if q.answers and answer_found(q.answers, p.text)), None)
         sentence_rank = next((n for n, s in enumerate(answer.answer, start=1)
                               if q.answers and answer_found(q.answers, s.sentence)), None)
-        doc_ids = tuple(dict.fromkeys(p.citation.doc_id for p in answer.passages))
+        doc_ids = tuple(dict.fromkeys(p.citation.doc_id for p in retrieved))
+        event_only = None
+        if q.event:
+            event_only = bool(answer.answer) and sentence_rank != 1 and answer_found([q.event], answer.answer[0].sentence)
         rows.append(QuestionResult(q.id, q.question, q.out_of_scope, answer.abstained, rank, sentence_rank,
-                                   doc_ids, ms))
+                                   doc_ids, ms, event_only, bool(answer.note)))
     return EvalResult(mode, k, sum(not q.out_of_scope for q in questions),
                       sum(q.out_of_scope for q in questions), compute_metrics(rows, questions), rows)
 
@@ -65,8 +74,10 @@ def compare(engine, questions: list[Question], k: int = 5, modes=MODES) -> list[
 
 
 def compute_metrics(rows: list[QuestionResult], questions: list[Question]) -> dict:
-    """answered@1/3/5 and MRR by answer strings; how often the extractive answer holds one; recall@5, MRR and nDCG@10 over `relevant`
-    ids (ranx); abstention accuracy and error counts; time per question."""
+    """answered@1/3/5 and MRR by answer strings; how often the extractive answer holds one (first
+    sentence, any sentence) and, on why/how sets, how often its first sentence states only the
+    event; recall@5, MRR and nDCG@10 over `relevant` ids (ranx); abstention accuracy and error
+    counts; time per question."""
     answerable = [r for r in rows if not r.out_of_scope]
     metrics: dict = {}
     for cutoff in (1, 3, 5):
@@ -74,8 +85,14 @@ def compute_metrics(rows: list[QuestionResult], questions: list[Question]) -> di
         metrics[f"answered@{cutoff}"] = hits
         metrics[f"answered@{cutoff}_rate"] = round(hits / len(answerable), 4) if answerable else None
     # The extractive answer: does its first sentence (any sentence) hold an expected answer?
-    for key, limit in (("answer_sentence@1", 1), ("answer_sentences", 10**6)):
+    for key, limit in (("answer_sentence@1", 1), ("answer_sentence_any", 10**6)):
         metrics[key] = sum(1 for r in answerable if r.sentence_rank is not None and r.sentence_rank <= limit)
+    metrics["answer_sentences"] = metrics["answer_sentence_any"]  # the older name, kept for --json readers
+    # Why/how sets: how often the first sentence states the event instead of its reason, and how
+    # often the answer says the articles do not tell (None on sets that give no event).
+    with_event = [r for r in answerable if r.event_only is not None]
+    metrics["event_only@1"] = sum(1 for r in with_event if r.event_only) if with_event else None
+    metrics["answers_noted"] = sum(1 for r in answerable if r.noted)
     metrics["mrr"] = round(sum(1 / r.answer_rank for r in answerable if r.answer_rank) / len(answerable), 4) \
         if answerable else None
     metrics.update(relevance_metrics(rows, questions))

@@ -38,11 +38,24 @@ def test_answer_string_metrics_count_ranks_and_abstentions():
     m = compute_metrics(rows, questions)
     assert (m["answered@1"], m["answered@3"], m["answered@5"]) == (1, 2, 3)
     assert m["answered@5_rate"] == 0.75
-    assert (m["answer_sentence@1"], m["answer_sentences"]) == (1, 2)
+    assert (m["answer_sentence@1"], m["answer_sentence_any"], m["answer_sentences"]) == (1, 2, 2)
+    assert m["event_only@1"] is None and m["answers_noted"] == 0  # no question names an event
     assert m["mrr"] == round((1 + 1 / 2 + 1 / 4) / 4, 4)
     assert (m["false_abstentions"], m["missed_abstentions"]) == (1, 1)
     assert m["abstention_accuracy"] == round(4 / 6, 4)  # a, b, c answered; e abstained; d and f wrong
     assert m["recall@5"] is None and m["ndcg@10"] is None
+
+
+def test_why_sets_count_first_sentences_that_state_only_the_event(tmp_path: Path):
+    rows = [QuestionResult("a", "why a?", False, False, 1, 1, (), 10.0, event_only=False),
+            QuestionResult("b", "why b?", False, False, 1, 2, (), 10.0, event_only=True),
+            QuestionResult("c", "why c?", False, False, 2, None, (), 10.0, event_only=True, noted=True),
+            QuestionResult("d", "why d?", False, True, None, None, (), 10.0, event_only=False)]
+    m = compute_metrics(rows, [Question(r.id, r.question) for r in rows])
+    assert (m["answer_sentence@1"], m["answer_sentence_any"], m["event_only@1"], m["answers_noted"]) == (1, 2, 2, 1)
+    why = tmp_path / "why.jsonl"
+    why.write_text('{"question": "why?", "answers": ["because"], "kind": "why", "event": "it happened"}\n')
+    assert load_questions(why)[0].kind == "why" and load_questions(why)[0].event == "it happened"
 
 
 def test_relevance_metrics_match_the_textbook_formulas():
@@ -68,6 +81,7 @@ def test_eval_command_compares_modes_as_a_table_and_as_json(tmp_path: Path):
     assert table.exit_code == 0, table.output
     lines = table.output.strip().splitlines()
     assert lines[0].split()[:2] == ["mode", "answered@1"] and "answer sentence@1" in lines[0]
+    assert "answer sentence any" in lines[0] and "event only@1" in lines[0]
     assert [line.split()[0] for line in lines[1:]] == ["keyword", "dense", "hybrid"]
 
     result = runner.invoke(main, ["eval", questions, "--mode", "keyword", "--json", *common])
@@ -75,4 +89,5 @@ def test_eval_command_compares_modes_as_a_table_and_as_json(tmp_path: Path):
     assert (data["mode"], data["answerable"], data["out_of_scope"]) == ("keyword", 11, 1)
     assert len(data["questions"]) == 12
     assert set(data["metrics"]) >= {"answered@1", "answered@3", "answered@5", "mrr", "recall@5",
-                                    "ndcg@10", "abstention_accuracy", "ms_per_question", "answer_sentence@1"}
+                                    "ndcg@10", "abstention_accuracy", "ms_per_question", "answer_sentence@1",
+                                    "answer_sentence_any", "event_only@1"}

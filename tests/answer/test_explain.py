@@ -1,0 +1,102 @@
+"""Why/how/after answers: question kinds, wording cues, and choosing the explanation (pure functions)."""
+
+import pytest
+
+from rag.answer.explain import Unit, cues, explain, question_kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("why did Sadr cancel his itikaf?", "why"),
+    ("why didnt the nurse finish her report", "why"),
+    ("For what reason did the police send the girls home?", "why"),
+    ("What was behind the flare-up of tensions in Sinjar?", "why"),
+    ("What prompted the minister to resign?", "why"),
+    ("What is UNITAD's purpose in sharing its expertise?", "why"),
+    ("What was Sadr hoping to show with the march?", "why"),
+    ("How come the parade was cancelled?", "why"),
+    ("How did the guards treat the supporters?", "how"),
+    ("According to the envoy, how can instability be tackled?", "how"),
+    ("What happened after the supporters gathered outside his house?", "after"),
+    ("What did Sadr do after Haeri retired?", "after"),
+    ("What happened to Tayiba after her family signed a pledge?", "after"),
+    ("How did Sadr respond to the video?", "after"),
+    ("How much did Google pay for YouTube?", None),
+    ("How many people in Iraq are short of water?", None),
+    ("how polluted are iraqs rivers", None),
+    ("how is sadr related to muhammad baqir al-sadr", None),
+    ("What happened to Tayiba al-Ali?", None),
+    ("Who is the UN Special Representative for Iraq?", None),
+])
+def test_question_kind(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_causal_wording_is_a_cue_and_scheduling_or_questions_are_not():
+    assert cues("He retired due to illness and advanced age.", "why").clause == 1.0
+    assert cues("The video was seen as an attempt to destabilise Sadr.", "why").clause == 1.0
+    assert cues("The Team will share its expertise, to hold ISIL members accountable.", "why").clause == 0.8
+    assert cues("He was due to head to Kufa in a few days.", "why").clause == 0.0
+    assert cues("So how come the authorities are unable to help due to the lack of laws?", "why") == cues("", "why")
+    # A reported explanation explains a neighbouring event, not its own sentence.
+    told = cues('"That was an explicit threat," the aide told MEE.', "why")
+    assert told.clause == 0.0 and told.neighbour == pytest.approx(0.35)
+
+
+def units(*texts: str) -> list[Unit]:
+    return [Unit(text, "doc", order) for order, text in enumerate(texts)]
+
+
+def test_the_reason_before_the_event_comes_first_and_the_event_after_it():
+    found = explain("why", units(
+        "The council met on Monday.",
+        "Engineers said the old bridge was seen as unsafe.",
+        "The mayor closed the bridge on Tuesday.",
+        "Traffic moved to the ring road.",
+    ), relevance=[0.1, 0.3, 0.9, 0.2], max_sentences=3)
+    assert found.explained and found.event == 2
+    assert found.sentences == (1, 2)
+
+
+def test_a_reason_in_the_event_sentence_is_the_whole_answer():
+    found = explain("why", units(
+        "Haeri was a student of the first Sadr.",
+        "Haeri announced his retirement due to illness and advanced age.",
+        "Sadr was surprised.",
+    ), relevance=[0.9, 0.6, 0.2], max_sentences=3)
+    assert found.explained and found.sentences[0] == 1
+
+
+def test_no_reason_near_the_event_means_unexplained_and_the_event_alone():
+    found = explain("why", units(
+        "The council met on Monday.",
+        "The mayor closed the bridge on Tuesday.",
+        "Traffic moved to the ring road.",
+    ), relevance=[0.2, 0.9, 0.3], max_sentences=3)
+    assert not found.explained and found.sentences == (1,) and found.event == 1
+
+
+def test_a_causal_sentence_in_another_article_does_not_explain_the_event():
+    both = [Unit("The mayor closed the bridge on Tuesday.", "a", 0),
+            Unit("Prices rose because of the drought.", "b", 0)]
+    assert not explain("why", both, relevance=[0.9, 0.2], max_sentences=3).explained
+
+
+def test_what_happened_after_looks_after_the_event():
+    found = explain("after", units(
+        "Supporters had been waiting for days.",
+        "Dozens of supporters gathered in front of his house.",
+        "The guards assaulted them and handed them over to the police.",
+    ), relevance=[0.3, 0.9, 0.4], max_sentences=3)
+    assert found.explained and found.sentences == (2, 1)
+
+
+def test_x_prompted_y_explains_y_not_x():
+    sentence = "Haeri's retirement prompted Sadr to suspend the religious schools."
+
+    def asked_about(words: set[str]):
+        return lambda text: len(words & set(text.lower().replace("'", "").split())) / len(words)
+
+    assert cues(sentence, "why", asked_about({"sadr", "suspend", "schools"})).clause == 1.0
+    assert cues(sentence, "why", asked_about({"haeris", "retirement"})).clause == 0.0
+    assert cues(sentence, "after", asked_about({"haeris", "retirement"})).clause == 0.8
+    assert cues(sentence, "why").clause == 0.6  # direction unknown: a loose cue
