@@ -46,6 +46,8 @@ from rag.types import Document, DocumentInfo
 
 _CITATION = ["chunk_id", "doc_id", "ordinal", "char_start", "char_end", "text", "title", "source", "path",
              "url", "date", "file_start", "file_end", "line_start", "line_end", "page"]
+_ROW = _CITATION + ["keywords", "vector", "pieces", "piece_vectors"]
+ROW_CACHE = 4096  # chunk rows kept per store (~4 KB each)
 
 
 class MilvusStore(MilvusWriter):
@@ -152,8 +154,7 @@ class MilvusStore(MilvusWriter):
 
         def read(state):
             out = np.zeros(len(ids), dtype=np.float64)
-            rows = {r["chunk_id"]: r["keywords"] for r in
-                    self._query_in(f"{state['data']}_chunks", "chunk_id", ids, ["chunk_id", "keywords"])}
+            rows = {c: r["keywords"] for c, r in self._rows(state, ids).items()}
             present = [i for i, c in enumerate(ids) if c in rows]
             out[present] = self._bm25(state, encoded, [rows[ids[i]] for i in present])
             return out
@@ -186,18 +187,35 @@ class MilvusStore(MilvusWriter):
         idfs = {t: idf(state["chunks"], n) for t, n in df.items()}
         return bm25_scores(encoded, keywords, idfs, state["tokens"] / max(state["chunks"], 1))
 
+    def _rows(self, state: dict, ids: list[int]) -> dict[int, dict]:
+        """Whole chunk rows by id, through a small cache: a chunk id never changes meaning, so a
+        question's passages, vectors, keyword tokens and sentences come in one request."""
+        data = state["data"]
+        with self._rows_lock:
+            cached = {c: self._row_cache[(data, c)] for c in ids if (data, c) in self._row_cache}
+        missing = [c for c in dict.fromkeys(ids) if c not in cached]
+        if missing:
+            for row in self._query_in(f"{data}_chunks", "chunk_id", missing, _ROW):
+                row["vector"] = np.asarray(row["vector"], dtype=np.float32)
+                cached[int(row["chunk_id"])] = row
+            with self._rows_lock:
+                for c in missing:
+                    if c in cached:
+                        self._row_cache[(data, c)] = cached[c]
+                while len(self._row_cache) > ROW_CACHE:
+                    self._row_cache.popitem(last=False)
+        return cached
+
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
         # By id, no generation filter: ids are never reused, and a reader's ids come from its searches.
         ids = list(dict.fromkeys(int(c) for c in chunk_ids))
-        return self._read(lambda state: {int(r["chunk_id"]): stored_chunk(r) for r in
-                                         self._query_in(f"{state['data']}_chunks", "chunk_id", ids, _CITATION)}, {})
+        return self._read(lambda state: {c: stored_chunk(r) for c, r in self._rows(state, ids).items()}, {})
 
     def vectors(self, chunk_ids: list[int]) -> np.ndarray:
         ids = [int(c) for c in chunk_ids]
 
         def read(state):
-            rows = {int(r["chunk_id"]): r["vector"] for r in
-                    self._query_in(f"{state['data']}_chunks", "chunk_id", ids, ["chunk_id", "vector"])}
+            rows = {c: r["vector"] for c, r in self._rows(state, ids).items()}
             if len(rows) < len(set(ids)):
                 raise IndexProblem(f"passages {[c for c in ids if c not in rows][:5]} left {self.location} "
                                    "while being read: ask again")
@@ -207,9 +225,8 @@ class MilvusStore(MilvusWriter):
     def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict:
         """The sentences stored at ingest for these chunks (left out: chunks stored without)."""
         ids = list(dict.fromkeys(int(c) for c in chunk_ids))
-        fields = ["chunk_id", "pieces"] + (["piece_vectors"] if vectors else [])
-        return self._read(lambda state: {int(r["chunk_id"]): read_pieces(r, vectors) for r in self._query_in(
-            f"{state['data']}_chunks", "chunk_id", ids, fields, 'pieces != ""')}, {})
+        return self._read(lambda state: {c: read_pieces(r, vectors) for c, r in self._rows(state, ids).items()
+                                         if r["pieces"]}, {})
 
     def piece_vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors of chunks whose embedded text had these hashes."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -38,6 +39,8 @@ class MilvusConnection:
         self._state: dict | None = None  # the committed state this process reads at
         self._cleaned = 0
         self._lock = threading.RLock()
+        self._row_cache: OrderedDict = OrderedDict()  # (data namespace, chunk id) -> row (milvus.py)
+        self._rows_lock = threading.Lock()
         if not create and not namespace and self._load() is None:
             raise IndexMissingError(f"no index at {self.location} yet: run `rag ingest PATH...` "
                                     "(or `rag migrate --to milvus` to copy a local index)")
