@@ -207,7 +207,8 @@ class MilvusStore(MilvusWriter):
         return cached
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
-        # By id, no generation filter: ids are never reused, and a reader's ids come from its searches.
+        # By id, no generation filter: ids are never reused, and a reader's ids come from its
+        # searches. A chunk removed since may still be served from the row cache, as it was.
         ids = list(dict.fromkeys(int(c) for c in chunk_ids))
         return self._read(lambda state: {c: stored_chunk(r) for c, r in self._rows(state, ids).items()}, {})
 
