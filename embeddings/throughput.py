@@ -53,7 +53,7 @@ def measure_query_latency(embedder, queries: list[str], repeat: int = 3) -> dict
             "cpu_median_ms": round(statistics.median(cpus), 2)}
 
 
-def synthetic_articles(count: int = 550, words: int = 400, seed: int = 0) -> list[dict]:
+def synthetic_articles(count: int = 350, words: int = 400, seed: int = 0) -> list[dict]:
     """`count` articles of ~`words` words made by recombining the bundled corpora's sentences.
 
     Sentences are cut (rag.ingest.sentences) from every article of data/sample and every RGB
@@ -79,7 +79,7 @@ def synthetic_articles(count: int = 550, words: int = 400, seed: int = 0) -> lis
     return articles
 
 
-def write_synthetic_corpus(path: Path, count: int = 550, words: int = 400, seed: int = 0) -> Path:
+def write_synthetic_corpus(path: Path, count: int = 350, words: int = 400, seed: int = 0) -> Path:
     """The synthetic articles as a .jsonl file that `rag ingest` reads (for `rag bench --corpus`)."""
     with open(path, "w", encoding="utf-8") as out:
         for article in synthetic_articles(count, words, seed):
@@ -122,7 +122,7 @@ def _bundled_sentences() -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["onnx", "sentence-transformers"])
-    parser.add_argument("--articles", type=int, default=550, help="synthetic articles (~4 passages each)")
+    parser.add_argument("--articles", type=int, default=350, help="synthetic articles (~6 passages each)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
