@@ -128,7 +128,7 @@ class Engine:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
-        k = k or self.settings.retrieval.k
+        k = self.settings.retrieval.k if k is None else k
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         store = self.store()

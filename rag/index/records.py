@@ -9,7 +9,7 @@ it: each remembers the generation it reflects and catches up from the `changes` 
     files(path, sha256)      the files the index was built from (their documents: documents.path)
     documents(doc_id, ...)   article text and metadata
     chunks(chunk_id, ...)    passage text, span, file position, embedded-text hash, vector, and
-                             its sentences' spans, keyword tokens and (float16) vectors
+                             its sentences' spans, keyword tokens and (int8) vectors
     changes(generation, chunk_id, added)   what each generation added (1) or removed (0)
 """
 
@@ -42,9 +42,9 @@ CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
     file_start INTEGER, file_end INTEGER, line_start INTEGER, line_end INTEGER, page INTEGER,
-    vector BLOB NOT NULL,
+    vector BLOB NOT NULL, -- float16 (re-scoring candidates needs no more; half the disk)
     pieces TEXT,         -- JSON [[start, end, "tokens"], ...] of the chunk's sentences
-    piece_vectors BLOB   -- their vectors, float16, one row per piece (NULL: none kept)
+    piece_vectors BLOB   -- their vectors, one row per piece: a float16 scale + int8s (NULL: none kept)
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id, ordinal);
 CREATE INDEX chunks_by_hash ON chunks(embed_hash);
@@ -193,9 +193,10 @@ class Records:
             p = FilePosition.of(d, c.start, c.end)
             where = (p.start, p.end, p.line_start, p.line_end, p.page) if p else (None,) * 5
             spans = json.dumps([[x.start, x.end, " ".join(x.tokens)] for x in chunk_pieces]) if chunk_pieces else None
-            piece_vectors = (np.vstack([x.vector for x in chunk_pieces]).astype(np.float16).tobytes()
+            piece_vectors = (pack_int8_rows(np.vstack([x.vector for x in chunk_pieces]))
                              if chunk_pieces and all(x.vector is not None for x in chunk_pieces) else None)
-            rows.append((cid, d.doc_id, c.ordinal, c.start, c.end, c.text, h, *where, v.tobytes(), spans, piece_vectors))
+            rows.append((cid, d.doc_id, c.ordinal, c.start, c.end, c.text, h, *where, pack_vector(v), spans,
+                         piece_vectors))
         self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def _set_meta(self, values: dict) -> None:
@@ -252,7 +253,7 @@ class Records:
         for row, cid in enumerate(chunk_ids):
             blob = found.get(int(cid))
             if blob is not None:
-                out[row] = np.frombuffer(blob, dtype=np.float32)
+                out[row] = unpack_vector(blob)
         return out
 
     def iter_vectors(self, batch: int = 20000, chunk_ids: list[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -270,7 +271,7 @@ class Records:
                 return
             last = rows[-1][0]
             yield (np.array([r[0] for r in rows], dtype=np.int64),
-                   np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+                   np.vstack([unpack_vector(r[1]) for r in rows]))
 
     def iter_texts(self, batch: int = 5000, chunk_ids: list[int] | None = None) -> Iterator[list[tuple[int, str]]]:
         """(chunk id, text) in batches: every chunk, or the given ids."""
@@ -297,8 +298,7 @@ class Records:
                     f"SELECT chunk_id, pieces, {column} FROM chunks WHERE chunk_id IN ({marks}) AND pieces IS NOT NULL",
                     part):
                 items = json.loads(spans)
-                rows = (np.frombuffer(blob, dtype=np.float16).reshape(len(items), -1).astype(np.float32)
-                        if blob is not None else [None] * len(items))
+                rows = unpack_int8_rows(blob, len(items)) if blob is not None else [None] * len(items)
                 out[cid] = tuple(Piece(a, b, tuple(t.split()), v) for (a, b, t), v in zip(items, rows))
         return out
 
@@ -310,7 +310,7 @@ class Records:
             for h, spans, blob in self._db.execute(
                     f"SELECT embed_hash, pieces, piece_vectors FROM chunks WHERE embed_hash IN ({marks})"
                     " AND piece_vectors IS NOT NULL", part):
-                out[h] = np.frombuffer(blob, dtype=np.float16).reshape(len(json.loads(spans)), -1).astype(np.float32)
+                out[h] = unpack_int8_rows(blob, len(json.loads(spans)))
         return out
 
     def neighbours(self, chunk_ids: Iterable[int]) -> list[int]:
@@ -328,7 +328,7 @@ class Records:
         for part in _batches(list(dict.fromkeys(hashes)), 900):
             marks = ",".join("?" * len(part))
             for h, blob in self._db.execute(f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks})", part):
-                out[h] = np.frombuffer(blob, dtype=np.float32).copy()
+                out[h] = unpack_vector(blob)
         return out
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> list[int]:
@@ -360,3 +360,26 @@ class Records:
 def _batches(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def pack_vector(vector: np.ndarray) -> bytes:
+    """A unit vector as float16 (cosines change by < 0.001)."""
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def unpack_vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
+
+def pack_int8_rows(rows: np.ndarray) -> bytes:
+    """Rows as a float16 scale each, then int8s (a quarter of float32: sentence vectors are
+    only compared with the question to pick answer sentences)."""
+    rows = np.asarray(rows, dtype=np.float32)
+    scale = np.maximum(np.abs(rows).max(axis=1), 1e-12) / 127.0
+    return scale.astype(np.float16).tobytes() + np.round(rows / scale[:, None]).astype(np.int8).tobytes()
+
+
+def unpack_int8_rows(blob: bytes, count: int) -> np.ndarray:
+    scale = np.frombuffer(blob[:2 * count], dtype=np.float16).astype(np.float32)
+    values = np.frombuffer(blob[2 * count:], dtype=np.int8).reshape(count, -1).astype(np.float32)
+    return values * scale[:, None]
