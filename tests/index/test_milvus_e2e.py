@@ -143,6 +143,12 @@ def test_migrate_copies_a_local_index_without_embedding(tmp_path, milvus_uri, mo
     # The same files are unchanged for the migrated index: a re-ingest embeds nothing.
     assert "1 unchanged" in remote("ingest", str(SAMPLE)).output
 
+    # The index records what shaped it: a config with another model is stopped, naming both.
+    real_model = tmp_path / "real.yaml"
+    real_model.write_text(f"store:\n  backend: milvus\n  uri: {milvus_uri}\n  collection: migrated\n")
+    refused = make_cli(real_model, tmp_path / "index")("ask", SADR, ok=False).output
+    assert "fake-hashed-bow-64" in refused and "rag ingest --rebuild" in refused and milvus_uri in refused
+
 
 def test_rebuild_writes_new_collections_and_drops_the_old(tmp_path, milvus_uri):
     from pymilvus import MilvusClient

@@ -247,6 +247,17 @@ def test_dimension_and_build_mismatch(store):
         store.search_dense(np.ones(384, dtype=np.float32), 3)
 
 
+def test_hnsw_index_finds_the_same_first_passage(milvus_uri):
+    store = MilvusStore(milvus_uri, f"h{uuid.uuid4().hex[:10]}", dense_index="hnsw", create=True)
+    try:
+        add(store, new_document("mee-1", SADR), new_document("oil-1", OIL, "/news/b.txt"))
+        query = EMBEDDER.embed(["why did he cancel his itikaf"])[0]
+        ids, scores = store.search_dense(query, 2)
+        assert ids[0] == 1 and scores[0] == pytest.approx(float(store.vectors([1])[0] @ query), abs=1e-5)
+    finally:
+        store.drop()
+
+
 def test_missing_collection(store):
     add(store, new_document("mee-1", SADR))
     with store._guard() as client:
