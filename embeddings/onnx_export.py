@@ -68,15 +68,19 @@ def ensure_exported(folder: ModelFolder, cache_dir: Path | None = None) -> tuple
     onnx_path, tokenizer_path = exported_paths(folder, cache_dir)
     if onnx_path.is_file() and tokenizer_path.is_file():
         return onnx_path, tokenizer_path
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock
 
-    with FileLock(str(onnx_path) + ".lock"):
-        if onnx_path.is_file() and tokenizer_path.is_file():  # another process exported meanwhile
-            return onnx_path, tokenizer_path
-        print(f"rag: making the int8 ONNX version of the embedding model {folder.name} "
-              f"(once, about 10 s) into {onnx_path.parent}", file=sys.stderr, flush=True)
-        _export_in_child(folder, onnx_path, tokenizer_path)
+    try:
+        onnx_path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(onnx_path) + ".lock"):
+            if onnx_path.is_file() and tokenizer_path.is_file():  # another process exported meanwhile
+                return onnx_path, tokenizer_path
+            print(f"rag: making the int8 ONNX version of the embedding model {folder.name} "
+                  f"(once, about 10 s) into {onnx_path.parent}", file=sys.stderr, flush=True)
+            _export_in_child(folder, onnx_path, tokenizer_path)
+    except OSError as exc:
+        raise ExportError(f"cannot write the model cache {onnx_path.parent} ({exc.strerror or exc}): "
+                          "set RAG_NEWS_CACHE to a writable folder") from exc
     return onnx_path, tokenizer_path
 
 

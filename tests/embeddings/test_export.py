@@ -114,3 +114,10 @@ def test_a_folder_with_no_vocabulary_is_refused(tiny_model, tmp_path):
     (folder / "tokenizer.json").unlink()
     with pytest.raises(ExportError, match="no tokenizer vocabulary"):
         OnnxEmbedder(folder, cache_dir=tmp_path / "cache").embed(["anything"])
+
+
+def test_an_unwritable_cache_is_named(tiny_model, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache folder cannot be made inside a file")
+    with pytest.raises(ExportError, match="cannot write the model cache .*RAG_NEWS_CACHE"):
+        OnnxEmbedder(tiny_model, cache_dir=blocker / "cache").embed(["anything"])
