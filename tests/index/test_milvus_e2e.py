@@ -174,3 +174,11 @@ def test_rebuild_writes_new_collections_and_drops_the_old(tmp_path, milvus_uri):
     store = MilvusStore(milvus_uri, "rebuilt")
     ids = store.chunk_ids_of([d.doc_id for d in store.documents()])
     assert len(ids) == 72 and min(ids) >= 72  # new ids: never the old ones again
+
+    assert json.loads(cli("check", "--json").output)["healthy"] is True
+    cli("remove", "iraq-archive-2")
+    docs = json.loads(cli("docs", "--json").output)
+    assert len(docs) == 4 and "iraq-archive-2" not in {d["doc_id"] for d in docs}
+    remaining = len(store.chunk_ids_of([d["doc_id"] for d in docs]))
+    assert remaining == sum(d["chunks"] for d in docs) < 72
+    assert json.loads(cli("stats", "--json").output)["chunks"] == remaining
