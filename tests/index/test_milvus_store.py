@@ -281,6 +281,10 @@ def test_server_down_then_back(private_milvus):
     private_milvus.start()
     assert store.generation() == 1
     assert store.search_keyword(["sadr"], 3)[0] == [0]
+    # A restart nobody noticed: the server comes back with the collections released.
+    private_milvus.stop()
+    private_milvus.start()
+    assert store.search_keyword(["sadr"], 3)[0] == [0] and store.generation() == 1
     store.close()
 
 
