@@ -116,8 +116,12 @@ def run_scale_bench(settings: Settings, passages: int, workdir: Path | None = No
         results.update(_time_questions(engine, questions))
         results.update(_ann_recall(engine, questions))
         results.update(_time_one_article(engine, work))
-        results["query_rss_mb"] = _child_query_rss(settings, index, questions[:10])
-        results["cold_ask_s"] = _cold_ask(settings, index, work)
+        for key, measure in (("query_rss_mb", lambda: _child_query_rss(settings, index, questions[:10])),
+                             ("cold_ask_s", lambda: _cold_ask(settings, index, work))):
+            try:
+                results[key] = measure()
+            except subprocess.CalledProcessError as exc:  # a number missing, the others kept
+                results[key] = f"failed: {(exc.stderr or b'')[-300:]!r}"
         results["index_bytes"] = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
     finally:
         if own:
