@@ -41,28 +41,20 @@ class MilvusConnection:
         self._lock = threading.RLock()
         self._row_cache: OrderedDict = OrderedDict()  # (data namespace, chunk id) -> row (milvus.py)
         self._rows_lock = threading.Lock()
+        self._connect_lock = threading.Lock()
         if not create and not namespace and self._load() is None:
             raise IndexMissingError(f"no index at {self.location} yet: run `rag ingest PATH...` "
                                     "(or `rag migrate --to milvus` to copy a local index)")
+
     # plumbing -------------------------------------------------------------------------------
 
     @contextmanager
     def _guard(self) -> Iterator:
         """The client; a failure becomes a one-line error naming the server and the fix."""
         try:
-            if self._client is None:
-                from pymilvus import MilvusClient
-
-                quiet_pymilvus()
-                # A connection of its own (not pymilvus's per-process shared one): closing it after
-                # an outage really drops the channel, so the next request connects afresh.
-                client = MilvusClient(self.uri, token=self._token, timeout=min(self.timeout, 10.0), dedicated=True)
-                # A restarted server answers with its collections released: load ours (a no-op
-                # when they are loaded).
-                for name in client.list_collections(timeout=self.timeout):
-                    if name.startswith(f"{self.prefix}_"):
-                        client.load_collection(name, timeout=self.timeout)
-                self._client = client
+            with self._connect_lock:
+                if self._client is None:
+                    self._client = self._connect()
             yield self._client
         except IndexProblem:
             raise
@@ -77,6 +69,24 @@ class MilvusConnection:
             if isinstance(problem, StoreUnavailableError):
                 self.close()  # reconnect on the next call
             raise problem from None
+
+    def _connect(self):
+        from pymilvus import MilvusClient
+
+        quiet_pymilvus()
+        # A connection of its own (not pymilvus's per-process shared one): closing it after an
+        # outage really drops the channel, so the next request connects afresh.
+        client = MilvusClient(self.uri, token=self._token, timeout=min(self.timeout, 10.0), dedicated=True)
+        try:
+            # A restarted server answers with its collections released: load ours (a no-op when
+            # they are loaded).
+            for name in client.list_collections(timeout=self.timeout):
+                if name.startswith(f"{self.prefix}_"):
+                    client.load_collection(name, timeout=self.timeout)
+        except Exception:
+            client.close()
+            raise
+        return client
 
     def _meta(self) -> str:
         return f"{self.prefix}_meta"
