@@ -80,8 +80,11 @@ class MilvusStore(MilvusWriter):
         if missing:
             return [f"collections {', '.join(missing)} are missing at {self.uri}: rebuild with "
                     "`rag ingest --rebuild PATH...` (or `rag migrate --to milvus` from a local index)"]
-        rows = self._query(f"{state['data']}_chunks", self._visible(state), ["count(*)"])
-        counted = int(rows[0]["count(*)"]) if rows else 0
+        # Counting scans the collection: once per generation (rag stats and /api/health ask often).
+        if self._counted[0] != (state["data"], state["generation"]):
+            rows = self._query(f"{state['data']}_chunks", self._visible(state), ["count(*)"])
+            self._counted = ((state["data"], state["generation"]), int(rows[0]["count(*)"]) if rows else 0)
+        counted = self._counted[1]
         if counted != state["chunks"]:
             return [f"{state['data']}_chunks at {self.uri} holds {counted} passages, the index state says "
                     f"{state['chunks']}: run `rag check --repair`, else `rag ingest --rebuild PATH...`"]

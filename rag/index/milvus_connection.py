@@ -42,6 +42,7 @@ class MilvusConnection:
         self._row_cache: OrderedDict = OrderedDict()  # (data namespace, chunk id) -> row (milvus.py)
         self._rows_lock = threading.Lock()
         self._connect_lock = threading.Lock()
+        self._counted: tuple = (None, 0)  # ((data, generation), visible chunks) of the last check
         if not create and not namespace and self._load() is None:
             raise IndexMissingError(f"no index at {self.location} yet: run `rag ingest PATH...` "
                                     "(or `rag migrate --to milvus` to copy a local index)")
