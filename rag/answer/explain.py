@@ -156,11 +156,15 @@ def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
         return Cues(0.0, 0.0)  # a question raises a reason, it does not give one
     reported = 0.35 if _REPORTED.search(text) else 0.0
     forward = _FORWARD.search(text)
-    # +1: the question is about what follows the verb; -1: about what precedes it; 0: unknown.
-    side = 0
+    # Which side of "X prompted Y" the question is about: +1 the effect Y (the sentence gives
+    # its cause), -1 only the cause X (the sentence tells what X led to), 0 unknown.
+    side, cause_named = 0, True
     if forward and asked is not None:
-        before, after = asked(text[:forward.start()]), asked(text[forward.end():])
-        side = (after > before) - (after < before)
+        cause, effect = text[:forward.start()], text[forward.end():]
+        if effect.lstrip().lower().startswith("by "):
+            cause, effect = effect, cause  # passive: "the burden caused by the influx"
+        side = 1 if asked(effect) > 0 else -1 if asked(cause) > 0 else 0
+        cause_named = asked(cause) > 0
     if kind == "why":
         causal = 1.0 if _CAUSAL.search(text) else 0.0
         if forward:
@@ -177,7 +181,8 @@ def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
         return Cues(manner, _combine(manner, 0.5))
     if kind == "after":
         # Any sentence after the event may tell what followed; some say so.
-        led_to = 0.8 if _LED_TO.search(text) and (not forward or side <= 0) else 0.0
+        # "X prompted Y" tells what followed X when the question names X.
+        led_to = 0.8 if _LED_TO.search(text) and cause_named else 0.0
         return Cues(led_to, _combine(0.8 if _CONSEQUENCE.search(text) else 0.0, 0.6))
     raise ValueError(f"unknown question kind {kind!r}")
 
@@ -213,7 +218,7 @@ _WINDOW = {"why": (4, 2), "how": (1, 2), "after": (0, 4)}
 _BEFORE_COST = {"why": 0.1, "how": 0.2, "after": 1.0}
 _AFTER_COST = {"why": 0.4, "how": 0.1, "after": 0.1}
 # An explanation in the event's own sentence is the most direct; one in another sentence counts less.
-_NEIGHBOUR = 0.8
+_NEIGHBOUR = 0.7
 # A sentence the search did not return is less likely to be what the question is about.
 _NOT_RETRIEVED = 0.9
 # Sentences just before the event set it up: weak evidence on their own, added to other cues.

@@ -100,3 +100,13 @@ def test_x_prompted_y_explains_y_not_x():
     assert cues(sentence, "why", asked_about({"haeris", "retirement"})).clause == 0.0
     assert cues(sentence, "after", asked_about({"haeris", "retirement"})).clause == 0.8
     assert cues(sentence, "why").clause == 0.6  # direction unknown: a loose cue
+
+
+def test_a_passive_cause_verb_has_its_cause_after_it():
+    sentence = "This eases the burden caused by the influx of reports."
+
+    def asked_about(words: set[str]):
+        return lambda text: len(words & set(text.lower().rstrip(".").split())) / len(words)
+
+    assert cues(sentence, "why", asked_about({"influx", "reports"})).clause == 0.0
+    assert cues(sentence, "why", asked_about({"eases", "burden"})).clause == 1.0
