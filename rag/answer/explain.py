@@ -110,7 +110,7 @@ _REPORTED = _words(
     r"told|according to|said|says|explained|explains|stated|states|noted|added|argued|claimed|insisted"
     r"|believed?|believes|described|warned|acknowledged|admitted|suggested|maintained|alleged")
 _MANNER = _words(
-    r"by [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
+    r"(?:by|after|from) [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
 # What an event led to, said in the sentence reporting it ("the retirement prompted Sadr to ...").
 _LED_TO = _words(
