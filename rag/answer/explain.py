@@ -108,7 +108,10 @@ _PURPOSE_CLAUSE = re.compile(
     re.I)
 _REPORTED = _words(
     r"told|according to|said|says|explained|explains|stated|states|noted|added|argued|claimed|insisted"
-    r"|believed?|believes|described|warned|acknowledged|admitted|suggested|maintained|alleged")
+    r"|believed?|believes|described|warned|acknowledged|admitted|suggested|maintained|alleged|saying")
+# A sentence that looks back at what was just told and says what it was ("That was an explicit
+# threat...", "This was the best punishment..."): a characterisation, often the explanation.
+_LOOKS_BACK = re.compile(r"""^["'(]*(?:this|that|it) (?:was|is|had been|has been|were)\b""", re.I)
 _MANNER = _words(
     r"(?:by|after|from) [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
@@ -174,7 +177,8 @@ def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
         temporal = 0.5 if _TEMPORAL.search(text) else 0.0
         purpose = 0.8 if _PURPOSE_CLAUSE.search(text) else 0.0
         clause = _combine(causal, temporal, purpose)
-        return Cues(clause, _combine(clause, reported))
+        looks_back = 0.5 if _LOOKS_BACK.match(text) else 0.0
+        return Cues(clause, _combine(clause, reported, looks_back))
     if kind == "how":
         # The manner is often in the sentence right after the event, worded like any narration.
         manner = 0.8 if _MANNER.search(text) else 0.0
