@@ -38,8 +38,11 @@ def test_causal_wording_is_a_cue_and_scheduling_or_questions_are_not():
     assert cues("He was due to head to Kufa in a few days.", "why").clause == 0.0
     assert cues("So how come the authorities are unable to help due to the lack of laws?", "why") == cues("", "why")
     # A reported explanation explains a neighbouring event, not its own sentence.
-    told = cues('"That was an explicit threat," the aide told MEE.', "why")
+    told = cues('"These people are very dangerous," the aide told MEE.', "why")
     assert told.clause == 0.0 and told.neighbour == pytest.approx(0.35)
+    # So does a sentence looking back at it and saying what it was.
+    looking_back = cues('"That was an explicit threat," the aide told MEE.', "why")
+    assert looking_back.clause == 0.0 and looking_back.neighbour == pytest.approx(1 - 0.65 * 0.5)
 
 
 def units(*texts: str) -> list[Unit]:
