@@ -104,6 +104,8 @@ def article_orders(placed: list[Placed], article: ArticleLookup | None, reach: i
         wanted = {n for index in used for n in range(index - reach, index + reach + 1) if 0 <= n < len(spans)}
         for n in sorted(wanted - used):
             start, end = spans[n]
+            if len(document.text[start:end].split()) < 4:
+                continue  # as for the passages' sentences: too short to explain anything
             extra.append(Placed(document.text[start:end], doc_id, start, end, None))
             orders[len(placed) + len(extra) - 1] = n
     everything = placed + extra

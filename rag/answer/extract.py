@@ -113,7 +113,7 @@ def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms:
     relevance = [(0.6 * float(similarity[i]) + 0.4 * _overlap(question_terms, p.text, tokens))
                  * _rank_prior(p.passage_rank or 1) for i, p in enumerate(placed)]
     everything, orders, documents = article_orders(placed, article, _CONTEXT_REACH)
-    units = [Unit(p.text, p.doc_id, order, p.passage_rank is not None and i < len(placed))
+    units = [Unit(p.text, p.doc_id, order, can_be_event=i < len(placed))
              for i, (p, order) in enumerate(zip(everything, orders))]
     relevance += [0.0] * (len(everything) - len(placed))
     chosen = explain(kind, units, relevance, max_sentences, lambda text: _overlap(question_terms, text, tokens))
