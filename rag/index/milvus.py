@@ -96,8 +96,15 @@ class MilvusStore(MilvusWriter):
             state = self._load()
             if state is None:
                 return []
-            self._repair(state)
-            return [f"{self.location}: finished the cleanup of generation {state['generation']}"]
+            pending = state.get("pending") or {}
+            unfinished = bool(pending) and self._cleaned < pending["before"]
+            discarded = sum(self._delete(f"{state['data']}_{kind}", f"gen > {int(state['generation'])}")
+                            for kind in ("chunks", "documents", "files"))
+            self._cleanup(state)
+            done = [f"{self.location}: discarded {discarded} rows of a write that never committed"] if discarded else []
+            if unfinished:
+                done.append(f"{self.location}: finished the cleanup of generation {state['generation']}")
+            return done
 
     def maintain(self) -> None:
         """Nothing to do: Milvus compacts segments and builds indexes by itself."""

@@ -119,9 +119,14 @@ class MilvusConnection:
             for i in range(0, len(rows), BATCH):
                 (client.upsert if upsert else client.insert)(name, data=rows[i:i + BATCH], timeout=self.timeout)
 
-    def _delete(self, name: str, filter: str) -> None:
+    def _delete(self, name: str, filter: str) -> int:
+        """Delete the rows matching `filter`; how many (as the server reports it)."""
         with self._guard() as client:
-            client.delete(name, filter=filter, timeout=self.timeout)
+            result = client.delete(name, filter=filter, timeout=self.timeout)
+        if isinstance(result, dict):  # {"delete_count": n}, or the deleted keys (Milvus Lite)
+            return int(result.get("delete_count", 0) or 0)
+        return len(result) if isinstance(result, (list, tuple)) else int(getattr(result, "delete_count", 0) or 0)
+
     # state ---------------------------------------------------------------------------------
 
     def _read_head(self) -> tuple[dict | None, int]:

@@ -23,6 +23,7 @@ Milvus needs a vector field in every collection; the small ones carry a 2-d plac
 from __future__ import annotations
 
 import logging
+import re
 
 from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem, StoreUnavailableError
 
@@ -164,8 +165,8 @@ def translate(exc: Exception, uri: str, prefix: str) -> IndexProblem:
     code = getattr(exc, "code", None)
     message = str(getattr(exc, "message", "") or exc)
     lowered = message.lower()
-    if any(word in lowered for word in ("auth", "credential", "password", "token", "permission denied",
-                                        "unauthenticated")):
+    if code == 1800 or re.search(r"auth|credential|password|permission denied|(invalid|expired|bad) token"
+                                 r"|token (is )?(invalid|expired)", lowered):
         return StoreUnavailableError(
             f"the Milvus server at {uri} refused the credentials ({message[:120]}): set RAG_MILVUS_TOKEN "
             "to a valid token (\"user:password\" or an API key)")

@@ -200,6 +200,9 @@ def test_a_crash_before_the_commit_is_invisible_and_repaired(store, milvus_uri, 
     store.refresh()
     assert store.generation() == 1 and store.existing_doc_ids(["mee-1", "oil-1"]) == {"mee-1"}
     assert store.search_keyword(["export"], 5) == ([], [])
+    repaired = MilvusStore(milvus_uri, store.prefix).repair()
+    assert len(repaired) == 1 and "discarded" in repaired[0] and "never committed" in repaired[0]
+    assert MilvusStore(milvus_uri, store.prefix).repair() == []
 
     writer = MilvusStore(milvus_uri, store.prefix)
     add(writer, new_document("oil-1", OIL, "/news/b.txt"))
@@ -231,6 +234,8 @@ def test_a_crash_after_the_commit_shows_the_new_state_and_is_finished(store, mil
     assert reader.search_keyword(keyword_tokens("Sunday"), 5)[0] == [5]
     assert reader.term_idf(["export"])["export"] == pytest.approx(math.log(1 + 3.5 / 0.5))
     assert reader.check() == []
+    assert any("finished the cleanup of generation 2" in line for line in MilvusStore(milvus_uri, store.prefix).repair())
+    assert reader.chunk_ids_of(["mee-1"]) == [5, 6, 7]
 
     add(writer, new_document("oil-1", OIL, "/news/b.txt"))
     assert writer.info().chunks == 5 and writer.chunks([0, 3]) == {}
@@ -295,6 +300,8 @@ def test_error_messages_name_the_fix():
                        "http://milvus:19530", "rag")
     assert isinstance(denied, StoreUnavailableError) and "RAG_MILVUS_TOKEN" in str(denied)
     assert "http://milvus:19530" in str(denied)
+    other = translate(MilvusException(code=65535, message="analyzer: max token length exceeded"), "http://m:19530", "rag")
+    assert "RAG_MILVUS_TOKEN" not in str(other) and "http://m:19530" in str(other)
     assert encode_token("3.5") == "3zp5" and encode_token("1,000") == "1zc000" and encode_token("zp") == "zzp"
 
 
