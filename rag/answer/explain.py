@@ -225,7 +225,8 @@ _AFTER_COST = {"why": 0.4, "how": 0.1, "after": 0.1}
 _NEIGHBOUR = 0.7
 # A sentence the search did not return is less likely to be what the question is about.
 _NOT_RETRIEVED = 0.9
-# Sentences just before the event set it up: weak evidence on their own, added to other cues.
+# Sentences just before the event set up its reason (why only): weak evidence on their own, added
+# to other cues.
 _SETUP = 0.25
 MIN_EXPLANATION = 0.3  # below this nothing explains the event
 SECOND_EXPLANATION = 0.6  # a further explanation must score this share of the best one
@@ -278,7 +279,7 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
             if distance == 0:
                 cue = unit_cues.clause
             else:
-                setup = _SETUP if kind != "after" and -2 <= distance < 0 else 0.0
+                setup = _SETUP if kind == "why" and -2 <= distance < 0 else 0.0
                 cue = _combine(unit_cues.neighbour, setup)
             score = max(score, cue * closeness * event_weight[j])
         if not unit.can_be_event:
