@@ -83,7 +83,7 @@ def _words(pattern: str) -> re.Pattern:
 _CAUSAL = _words(
     r"because|(?<!was )(?<!were )(?<!is )(?<!are )(?<!be )due to|owing to|as a result of|in response to"
     r"|in retaliation|in protest|in reaction to|aimed at|aims? to|aiming to|in order to|so that|so as to|to avoid"
-    r"|the reasons?|reasons? (?:for|why|behind)|for (?:this|that|some) reason"
+    r"|the reasons?|reasons? (?:for|why|behind)|for (?:this|that) reason"
     r"|(?:was|were|is|are|being|be) (?:seen|viewed|regarded|perceived|interpreted) as"
     r"|driven by|motivated by|fuell?ed by|fearing|for fear"
     r"|out of fear|the (?:goal|aim|purpose|objective|intention|motive) (?:was|is|of)|intended to|meant to"

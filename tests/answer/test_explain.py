@@ -36,6 +36,7 @@ def test_causal_wording_is_a_cue_and_scheduling_or_questions_are_not():
     assert cues("The video was seen as an attempt to destabilise Sadr.", "why").clause == 1.0
     assert cues("The Team will share its expertise, to hold ISIL members accountable.", "why").clause == 0.8
     assert cues("He was due to head to Kufa in a few days.", "why").clause == 0.0
+    assert cues("For some reason, the video worried him.", "why").clause == 0.0  # a reason not given
     assert cues("So how come the authorities are unable to help due to the lack of laws?", "why") == cues("", "why")
     # A reported explanation explains a neighbouring event, not its own sentence.
     told = cues('"These people are very dangerous," the aide told MEE.', "why")
