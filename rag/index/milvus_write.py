@@ -24,27 +24,33 @@ class MilvusWriter(MilvusConnection):
 
     def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
         with self._lock:
-            head, self._cleaned = self._read_head()
-            state = self._read_state(head) if head else None
-            if head and state is None:
-                raise IndexProblem(f"the state of {self.location} is incomplete: is another writer active? "
-                                   "Else run `rag ingest --rebuild PATH...`")
-            if state is None:
-                state = {"generation": 0, "data": self._new_data, "build": build, "dimension": int(dimension),
-                         "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
-                         "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None}
-            elif state["dimension"] != dimension or state["build"] != build:
-                raise IndexMismatchError(
-                    f"the index at {self.location} was built with {state['build']} (dimension "
-                    f"{state['dimension']}), the config asks for {build} (dimension {dimension}): "
-                    "run `rag ingest --rebuild PATH...` or set store.collection to a new prefix")
-            with self._guard() as client:
-                create_collections(client, self.prefix, state["data"], int(dimension), self.dense_index, self.timeout)
-            self._repair(state)
+            state = self._writable(build, dimension)
             new = self._write(state, change)
             self._cleanup(new)
             self._state = new
             return new["generation"]
+
+    def _writable(self, build: dict, dimension: int) -> dict:
+        """The committed state (a fresh one for an empty index), checked against `build` and
+        `dimension`, with its collections present and the last write's leftovers settled."""
+        head, self._cleaned = self._read_head()
+        state = self._read_state(head) if head else None
+        if head and state is None:
+            raise IndexProblem(f"the state of {self.location} is incomplete: is another writer active? "
+                               "Else run `rag ingest --rebuild PATH...`")
+        if state is None:
+            state = {"generation": 0, "data": self._new_data, "build": build, "dimension": int(dimension),
+                     "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
+                     "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None}
+        elif state["dimension"] != dimension or state["build"] != build:
+            raise IndexMismatchError(
+                f"the index at {self.location} was built with {state['build']} (dimension "
+                f"{state['dimension']}), the config asks for {build} (dimension {dimension}): "
+                "run `rag ingest --rebuild PATH...` or set store.collection to a new prefix")
+        with self._guard() as client:
+            create_collections(client, self.prefix, state["data"], int(dimension), self.dense_index, self.timeout)
+        self._repair(state)
+        return state
 
     def _repair(self, state: dict) -> None:
         """Discard what an apply that never committed wrote; finish the last cleanup."""
@@ -54,13 +60,8 @@ class MilvusWriter(MilvusConnection):
 
     def _write(self, state: dict, change: IndexChange) -> dict:
         """Steps 2-4: insert the new rows invisibly, write the new state, move the head."""
-        data, generation, visible = state["data"], state["generation"] + 1, self._visible(state)
-        leaving = sorted(set(change.remove_doc_ids) | {n.document.doc_id for n in change.add})
-        leaving = sorted({r["doc_id"] for r in self._query_in(f"{data}_documents", "doc_id", leaving, ["doc_id"],
-                                                              f"part == 0 and {visible}")})
-        removed = [r["keywords"] for r in self._query_in(f"{data}_chunks", "doc_id", leaving, ["keywords"], visible)]
-        paths = list(change.files)
-        known = self._files(state, paths)
+        data, generation = state["data"], state["generation"] + 1
+        leaving, removed = self._retiring(state, list(change.remove_doc_ids) + [n.document.doc_id for n in change.add])
         next_id, chunks, documents, added = state["next_chunk_id"], [], [], []
         for new in change.add:
             rows = chunk_rows(new, next_id, generation, state["dimension"])
@@ -70,17 +71,34 @@ class MilvusWriter(MilvusConnection):
             added += [r["keywords"] for r in rows]
         self._write_rows(f"{data}_chunks", chunks)
         self._write_rows(f"{data}_documents", documents)
-        self._write_rows(f"{data}_files", [file_row(p, r, generation) for p, r in change.files.items()])
-        files = state["files"] + sum(1 for p, r in change.files.items() if r and p not in known) \
-            - sum(1 for p, r in change.files.items() if r is None and p in known)
-        new = dict(state, generation=generation, next_chunk_id=next_id, files=files,
-                   documents=state["documents"] - len(leaving) + len(change.add),
-                   chunks=state["chunks"] - len(removed) + len(chunks),
+        new = self._next_state(state, change.files, leaving, removed, added, len(change.add), next_id,
+                               df_delta(added, removed))
+        self._commit(new)
+        return new
+
+    def _retiring(self, state: dict, doc_ids: list[str]) -> tuple[list[str], list[str]]:
+        """Which of these documents the committed state holds, and their chunks' tokens."""
+        data, visible = state["data"], self._visible(state)
+        leaving = sorted({r["doc_id"] for r in self._query_in(f"{data}_documents", "doc_id", sorted(set(doc_ids)),
+                                                              ["doc_id"], f"part == 0 and {visible}")})
+        removed = [r["keywords"] for r in self._query_in(f"{data}_chunks", "doc_id", leaving, ["keywords"], visible)]
+        return leaving, removed
+
+    def _next_state(self, state: dict, files: dict, leaving: list[str], removed: list[str], added: list[str],
+                    documents_added: int, next_id: int, df: dict[str, int]) -> dict:
+        """Write the file records at the next generation; the state that commits it all."""
+        generation = state["generation"] + 1
+        known = self._files(state, list(files))
+        self._write_rows(f"{state['data']}_files", [file_row(p, r, generation) for p, r in files.items()])
+        count = state["files"] + sum(1 for p, r in files.items() if r and p not in known) \
+            - sum(1 for p, r in files.items() if r is None and p in known)
+        new = dict(state, generation=generation, next_chunk_id=next_id, files=count,
+                   documents=state["documents"] - len(leaving) + documents_added,
+                   chunks=state["chunks"] - len(removed) + len(added),
                    tokens=state["tokens"] + sum(len(t.split()) for t in added) - sum(len(t.split()) for t in removed),
                    updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   pending={"before": generation, "retired": leaving, "files": paths, "df": df_delta(added, removed)})
+                   pending={"before": generation, "retired": leaving, "files": list(files), "df": df})
         new.pop("orphans", None)
-        self._commit(new)
         return new
 
     def _commit(self, state: dict) -> None:
