@@ -49,6 +49,9 @@ class MilvusWriter(MilvusConnection):
                 "run `rag ingest --rebuild PATH...` or set store.collection to a new prefix")
         with self._guard() as client:
             create_collections(client, self.prefix, state["data"], int(dimension), self.dense_index, self.timeout)
+        if self._query_in(self._meta(), "key", [f"{self._keys}bulk"], ["key"]):
+            raise IndexProblem(f"a bulk load into {self.location} is open: commit it, or give it up with "
+                               "rag.index.milvus_bulk.abort_bulk, before other writes")
         self._repair(state)
         return state
 
