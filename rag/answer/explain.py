@@ -81,13 +81,14 @@ def _words(pattern: str) -> re.Pattern:
 
 # Connectives that state a cause or a purpose outright.
 _CAUSAL = _words(
-    r"because|(?<!was )(?<!were )(?<!is )(?<!are )(?<!be )due to|owing to|as a result of|in response to"
-    r"|in retaliation|in protest|in reaction to|aimed at|aims? to|aiming to|in order to|so that|so as to|to avoid"
+    r"because|(?<!was )(?<!were )(?<!is )(?<!are )(?<!be )due to|owing to|as a result of|in response"
+    r"|in retaliation|in protest|in reaction|aimed at|aims? to|aiming to|in order to|so that|so as to|to avoid"
     r"|the reasons?|reasons? (?:for|why|behind)|for (?:this|that) reason"
     r"|(?:was|were|is|are|being|be) (?:seen|viewed|regarded|perceived|interpreted) as"
     r"|driven by|motivated by|fuell?ed by|fearing|for fear"
     r"|out of fear|the (?:goal|aim|purpose|objective|intention|motive) (?:was|is|of)|intended to|meant to"
     r"|designed to|want(?:ed|s)? to|sought to|seeking to|seeks to|in an effort to|in a bid to|therefore"
+    r"|only (?:after|when|if|once)"
     r"|(?:in )?an attempt to|a message to|to show|to send|to demonstrate|to signal|for the sake of")
 # Verbs with the cause before them and the effect after ("the retirement prompted Sadr to ..."):
 # a cause of the question's event only when the event is what follows the verb.
@@ -98,7 +99,8 @@ _FORWARD = _words(
 _LOOSELY_CAUSAL = _words(
     r"fuell?ed|fears? (?:of|that)|amid|thanks to"
     r"|given that|in light of|on the grounds|citing|blam(?:ed|ing|es)|attributed to|stem(?:med|s|ming)? from"
-    r"|to prevent|to ensure|hence|consequently|resulted in|result of|responsible for|behind (?:the|this|that|it)")
+    r"|to prevent|to ensure|hence|consequently|resulted in|result of|responsible for|behind (?:the|this|that|it)"
+    r"|, as (?:we|they|he|she|it|there|the|this|these|those|his|her|their|our|its)")
 _TEMPORAL = re.compile(
     r"\b(?:after|since|once)\b"
     r"|(?<!\bthe )\bfollowing\b(?! (?:response|statement|year|day|week|month|text|list|way|words?)\b)", re.I)

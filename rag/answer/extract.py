@@ -129,6 +129,17 @@ def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms:
         cited = _cite_added(sentence, documents, passages, added, len(passages) + 1)
         if cited is not None:
             sentences.append(AnswerSentence(sentence.text, cited.rank))
+    if chosen.explained:
+        # Room left after the explanation and its event goes to the sentences that best match the
+        # question, as for any other question (same cut-off: 60% of the best): an explanation
+        # worded without any cue is often one of them.
+        used = {s.sentence for s in sentences}
+        for i in sorted(range(len(placed)), key=lambda i: -relevance[i]):
+            if len(sentences) >= max_sentences or relevance[i] < 0.6 * max(relevance):
+                break
+            if placed[i].text not in used:
+                used.add(placed[i].text)
+                sentences.append(AnswerSentence(placed[i].text, placed[i].passage_rank))
     note = ""
     if not chosen.explained:
         event = everything[chosen.event]

@@ -114,3 +114,9 @@ def test_a_passive_cause_verb_has_its_cause_after_it():
 
     assert cues(sentence, "why", asked_about({"influx", "reports"})).clause == 0.0
     assert cues(sentence, "why", asked_about({"eases", "burden"})).clause == 1.0
+
+
+def test_more_causal_wordings():
+    assert cues("In response, Sadr has tried to shore up his support.", "why").clause == 1.0
+    assert cues("They investigate only after the case receives wide media attention.", "why").clause == 1.0
+    assert cues("We cannot take them by force, as we don't have any legal provisions.", "why").clause == 0.6
