@@ -180,10 +180,13 @@ def test_sentence_pieces_and_neighbours(store):
 def test_long_article_is_stored_in_parts_and_read_back_whole(store):
     paragraph = "Ünïcödé news paragraph about Basra and its port. " * 40
     text = "A long article\n" + "\n\n".join([paragraph.strip()] * 20)
-    long = new_document("long-1", text)
+    odd_id = 'long "1" \\ it\'s'  # quotes and a backslash survive the filter expressions
+    long = new_document(odd_id, text)
     assert len(long.document.text) > 32_000
     add(store, long)
-    assert store.document("long-1") == long.document
+    assert store.document(odd_id) == long.document and store.existing_doc_ids([odd_id]) == {odd_id}
+    add(store, remove=[odd_id])
+    assert store.document(odd_id) is None and store.info().chunks == 0
 
 
 def test_a_crash_before_the_commit_is_invisible_and_repaired(store, milvus_uri, monkeypatch):
