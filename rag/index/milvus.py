@@ -223,15 +223,24 @@ class MilvusStore(MilvusWriter):
         return self._read(lambda state: {c: stored_chunk(r) for c, r in self._rows(state, ids).items()}, {})
 
     def vectors(self, chunk_ids: list[int]) -> np.ndarray:
+        """The stored vectors of these chunks, in order (zeros for an unknown id, as locally)."""
         ids = [int(c) for c in chunk_ids]
 
         def read(state):
-            rows = {c: r["vector"] for c, r in self._rows(state, ids).items()}
-            if len(rows) < len(set(ids)):
-                raise IndexProblem(f"passages {[c for c in ids if c not in rows][:5]} left {self.location} "
-                                   "while being read: ask again")
-            return np.array([rows[c] for c in ids], dtype=np.float32).reshape(len(ids), state["dimension"])
-        return self._read(read, np.zeros((0, 0), dtype=np.float32))
+            rows = self._rows(state, ids)
+            out = np.zeros((len(ids), state["dimension"]), dtype=np.float32)
+            for i, c in enumerate(ids):
+                if c in rows:
+                    out[i] = rows[c]["vector"]
+            return out
+        return self._read(read, np.zeros((len(ids), 0), dtype=np.float32))
+
+    def rerank_data(self, chunk_ids: list[int]) -> dict:
+        """(text, vector, sentences without vectors or None) of each chunk: what ranking a
+        question's candidates needs, in one request."""
+        ids = [int(c) for c in chunk_ids]
+        return self._read(lambda state: {c: (r["text"], r["vector"], read_pieces(r, False) if r["pieces"] else None)
+                                         for c, r in self._rows(state, ids).items()}, {})
 
     def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict:
         """The sentences stored at ingest for these chunks (left out: chunks stored without)."""
@@ -307,7 +316,7 @@ class MilvusStore(MilvusWriter):
             if not rows:
                 return None
             if len(rows) != rows[0]["parts"]:
-                raise IndexProblem(f"article {doc_id} at {self.location} lacks parts: run `rag check --repair`")
+                raise IndexProblem(f"article {doc_id} at {self.location} lacks parts of its text: run `rag ingest --rebuild PATH...`")
             m = json.loads(rows[0]["meta"])
             return Document(doc_id, "".join(r["text"] for r in rows), m["title"], m["source"], m["path"], m["url"],
                             m["date"], m["offset"], m["line"], tuple(m["page_starts"]))

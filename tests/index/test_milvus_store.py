@@ -166,6 +166,10 @@ def test_sentence_pieces_and_neighbours(store):
     pieces[2] = ()  # a chunk stored without pieces
     add(store, NewDocument(*[getattr(sadr, f) for f in ("document", "chunks", "vectors", "embed_hashes",
                                                         "keyword_tokens")], pieces=tuple(pieces)))
+    data = store.rerank_data([1, 2, 99])
+    assert set(data) == {1, 2} and data[2][2] is None and data[1][0] == sadr.chunks[1].text
+    assert np.allclose(data[1][1], sadr.vectors[1]) and [p.tokens for p in data[1][2]] == [p.tokens for p in pieces[1]]
+    assert np.allclose(store.vectors([1, 99]), [sadr.vectors[1], np.zeros(64)])
     stored = store.pieces([0, 1, 2], vectors=True)
     assert set(stored) == {0, 1}
     for got, want in zip(stored[1], pieces[1]):
