@@ -5,7 +5,8 @@ Small indexes are searched exactly (flat inner product on unit vectors = cosine)
 (a quarter of the memory); callers re-score its candidates with the exact stored vectors, so
 quantisation only affects which candidates are found (recall measured in the README).
 
-A saved file is named after the generation it reflects (dense-g000042.faiss); a process loads
+A saved file is named after the generation it reflects and its kind (dense-g000042-ivf.faiss);
+a process loads
 the newest and applies the record's later changes in memory, so a write of one article never
 rewrites this file. Writers re-save it when enough has changed since.
 """
@@ -23,10 +24,10 @@ import numpy as np
 
 from rag.errors import IndexDamagedError
 
-ANN_THRESHOLD = 200_000  # passages; below it exact search is fast enough (README, speed)
+ANN_THRESHOLD = 50_000  # passages; below it exact search is fast enough (README, speed)
 NPROBE_SHARE = 1 / 64  # lists searched per query (at least MIN_NPROBE): recall in the README
 MIN_NPROBE = 32
-_FILE = re.compile(r"dense-g(\d{6,})\.faiss$")
+_FILE = re.compile(r"dense-g(\d{6,})-(flat|ivf)\.faiss$")
 
 
 class DenseIndex:
@@ -76,6 +77,10 @@ class DenseIndex:
         return isinstance(faiss.downcast_index(self._index), faiss.IndexIVF)
 
     @property
+    def kind(self) -> str:
+        return "ivf" if self.approximate else "flat"
+
+    @property
     def nlist(self) -> int:
         return faiss.extract_index_ivf(self._index).nlist if self.approximate else 0
 
@@ -111,9 +116,9 @@ class DenseIndex:
     # files -----------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> Path:
-        """Write dense-g<generation>.faiss atomically; older files but the previous one are
-        removed (a process may be opening it right now)."""
-        final = folder / f"dense-g{self.generation:06d}.faiss"
+        """Write dense-g<generation>-<kind>.faiss atomically; older files but the previous one
+        are removed (a process may be opening it right now)."""
+        final = folder / f"dense-g{self.generation:06d}-{self.kind}.faiss"
         tmp = folder / f".{final.name}.{os.getpid()}.tmp"
         try:
             faiss.write_index(self._index, str(tmp))
@@ -162,3 +167,14 @@ def saved_files(folder: Path) -> list[tuple[int, Path]]:
         if match:
             found.append((int(match.group(1)), path))
     return sorted(found, reverse=True)
+
+
+def kind_of(path: Path) -> str:
+    """"flat" or "ivf", from a saved file's name."""
+    match = _FILE.match(path.name)
+    return match.group(2) if match else ""
+
+
+def kind_for(count: int) -> str:
+    """The kind of index `count` passages get."""
+    return "ivf" if count >= ANN_THRESHOLD else "flat"

@@ -24,8 +24,7 @@ import numpy as np
 
 from rag.errors import IndexDamagedError, IndexMismatchError, IndexProblem
 from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, Piece, StoredChunk
-from rag.index import dense as dense_module
-from rag.index.dense import DenseIndex, saved_files
+from rag.index.dense import DenseIndex, kind_for, kind_of, saved_files
 from rag.index.keyword import KeywordIndex
 from rag.index.layout import POINTER, data_folder, has_index, new_data_folder, switch_to
 from rag.index.records import STORE_NAME, Records, no_space
@@ -241,29 +240,24 @@ class LocalStore:
         keyword.update(current, removed, [(cid, keyword_tokens(t, stemming)) for cid, t in rows])
 
     def maintain(self) -> None:
-        """After a write: re-save the vector index when enough changed since it was saved, and
-        forget the change log both derived indexes have."""
+        """After a write: re-save the vector index when enough changed since it was saved (or it
+        should now be of the other kind), and forget the change log both derived indexes have.
+        Decided from the saved file's name and the log's size: nothing big is read otherwise."""
         with self._lock:
             current = self.records.generation()
-            saved = DenseIndex.load_newest(self.folder)
-            changed = self._changed_since(saved.generation if saved else 0)
             count = int(self.records.meta().get("chunks") or 0)
-            if saved is None or changed is None or changed >= max(RESAVE_MIN, RESAVE_SHARE * count):
-                self._dense = None
-                dense = self._caught_up_dense(saved if changed is not None else None, current)
-                if dense.approximate != (count >= dense_module.ANN_THRESHOLD):
-                    dense = self._build_dense(current)  # crossed the exact / approximate line
+            files = saved_files(self.folder)
+            saved_generation = files[0][0] if files else None
+            changed = self.records.changes_count_since(saved_generation) if files else None
+            same_kind = bool(files) and kind_of(files[0][1]) == kind_for(count)
+            if changed is None or not same_kind or changed >= max(RESAVE_MIN, RESAVE_SHARE * count):
+                base = DenseIndex.load_newest(self.folder) if same_kind and changed is not None else None
+                dense = self._caught_up_dense(base, current) if base is not None else self._build_dense(current)
                 dense.save(self.folder)
-                self._dense, self._generation = dense, -1
+                self._dense, self._generation = None, -1  # readers load the saved file when they need it
                 saved_generation = current
-            else:
-                saved_generation = saved.generation
             keyword_generation = self._keyword_index().generation
             self.records.prune_changes(min(saved_generation, keyword_generation))
-
-    def _changed_since(self, generation: int) -> int | None:
-        delta = self.records.changes_since(generation)
-        return None if delta is None else len(delta[1]) + len(delta[2])
 
     # reading -----------------------------------------------------------------------------------
 
@@ -288,6 +282,10 @@ class LocalStore:
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
         return self.records.chunks(chunk_ids)
+
+    def rerank_data(self, chunk_ids: list[int]) -> dict:
+        """(text, vector, pieces) of each chunk in one query (see Records.rerank_data)."""
+        return self.records.rerank_data(chunk_ids)
 
     def vectors(self, chunk_ids: list[int]) -> np.ndarray:
         return self.records.vectors(chunk_ids, self.dimension)

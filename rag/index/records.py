@@ -231,6 +231,14 @@ class Records:
         added = [c for c, a in rows if a]
         return current, removed, added
 
+    def changes_count_since(self, generation: int) -> int | None:
+        """How many chunks were added or removed since `generation` (None: the log was pruned
+        past it)."""
+        meta = self.meta()
+        if generation < int(meta.get("pruned_through", 0)):
+            return None
+        return self._db.execute("SELECT COUNT(*) FROM changes WHERE generation > ?", (generation,)).fetchone()[0]
+
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
         ids = [int(i) for i in chunk_ids]
         out: dict[int, StoredChunk] = {}
@@ -241,6 +249,18 @@ class Records:
                 position = FilePosition(*r[11:16]) if any(v is not None for v in r[11:16]) else None
                 out[r[0]] = StoredChunk(r[0], Chunk(r[1], r[2], r[3], r[4], r[5]),
                                         Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[9], r[10], position))
+        return out
+
+    def rerank_data(self, chunk_ids: list[int]) -> dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None]]:
+        """(text, vector, pieces without vectors) of each chunk, in one query: what ranking the
+        candidates of a question needs."""
+        out: dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None]] = {}
+        for part in _batches([int(i) for i in chunk_ids], 900):
+            marks = ",".join("?" * len(part))
+            for cid, text, blob, spans in self._db.execute(
+                    f"SELECT chunk_id, text, vector, pieces FROM chunks WHERE chunk_id IN ({marks})", part):
+                pieces = tuple(Piece(a, b, tuple(t.split())) for a, b, t in json.loads(spans)) if spans else None
+                out[cid] = (text, unpack_vector(blob), pieces)
         return out
 
     def vectors(self, chunk_ids: list[int], dimension: int) -> np.ndarray:

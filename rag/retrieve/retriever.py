@@ -28,6 +28,8 @@ class Candidates:
     dense_rank: np.ndarray  # 1-based rank among the dense candidates (0: not among them)
     keyword_rank: np.ndarray
     vectors: np.ndarray
+    texts: list[str]
+    pieces: list  # the stored sentences of each candidate (None: not stored)
 
 
 class Retriever:
@@ -52,14 +54,10 @@ class Retriever:
         candidates = self.candidates(query, query_vector, mode)
         if not len(candidates.chunk_ids):
             return []
-        ids = candidates.chunk_ids.tolist()
-        stored = self.store.chunks(ids)
-        texts = [stored[c].chunk.text if c in stored else "" for c in ids]
         relevance = self.fuse(candidates, mode)
         if mode == "hybrid":
-            pieces = self.store.pieces(ids) if hasattr(self.store, "pieces") else {}
-            relevance = max_scaled(relevance + self.rerank_bonus(query, texts, [pieces.get(c) for c in ids]))
-        token_sets = _LazyTokenSets(texts)  # only the few compared for duplicates are tokenised
+            relevance = max_scaled(relevance + self.rerank_bonus(query, candidates.texts, candidates.pieces))
+        token_sets = _LazyTokenSets(candidates.texts)  # only the few compared for duplicates are tokenised
         picked = select_diverse(relevance, candidates.vectors, token_sets, k,
                                 self.settings.duplicate_similarity, self.settings.mmr_lambda)
         return [
@@ -77,13 +75,28 @@ class Retriever:
         dense_order = self.store.search_dense(query_vector, depth)[0] if mode != "keyword" else []
         keyword_order, keyword_found = self.store.search_keyword(terms, depth) if mode != "dense" else ([], [])
         chunk_ids = np.array(list(dict.fromkeys([*dense_order, *keyword_order])), dtype=np.int64)
-        vectors = self.store.vectors(chunk_ids.tolist())
+        texts, vectors, pieces = self._candidate_data(chunk_ids.tolist())
         found = dict(zip(keyword_order, keyword_found))
         unscored = [int(c) for c in chunk_ids if int(c) not in found]
         found.update(zip(unscored, self.store.keyword_scores(terms, unscored)))
         keyword = np.array([found[int(c)] for c in chunk_ids], dtype=np.float64)
         return Candidates(chunk_ids, (vectors @ query_vector).astype(np.float64), keyword,
-                          _ranks_in(chunk_ids, dense_order), _ranks_in(chunk_ids, keyword_order), vectors)
+                          _ranks_in(chunk_ids, dense_order), _ranks_in(chunk_ids, keyword_order), vectors,
+                          texts, pieces)
+
+    def _candidate_data(self, ids: list[int]) -> tuple[list[str], np.ndarray, list]:
+        """Texts, stored vectors and stored sentences (None where not stored) of the candidates:
+        one query where the store offers it."""
+        if hasattr(self.store, "rerank_data"):
+            data = self.store.rerank_data(ids)
+            missing = ("", np.zeros(self.embedder.dimension, np.float32), None)
+            rows = [data.get(c, missing) for c in ids]
+            vectors = np.vstack([r[1] for r in rows]) if rows else np.zeros((0, self.embedder.dimension), np.float32)
+            return [r[0] for r in rows], vectors, [r[2] for r in rows]
+        stored = self.store.chunks(ids)
+        pieces = self.store.pieces(ids) if hasattr(self.store, "pieces") else {}
+        return ([stored[c].chunk.text if c in stored else "" for c in ids], self.store.vectors(ids),
+                [pieces.get(c) for c in ids])
 
     def fuse(self, c: Candidates, mode: str) -> np.ndarray:
         """One relevance in [0, 1] per candidate from the retrievers' scores."""
