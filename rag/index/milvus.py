@@ -24,7 +24,8 @@ Every step is idempotent, so a crash anywhere leaves G or G+1 for readers, and t
 namespace (`{prefix}_{ns}_*`, meta keys "ns/...") while the current one answers; `replace_with`
 then commits a state naming the new namespace and drops the old collections. One writer at a
 time: Milvus has no lock, so run ingests from one place (the Engine's folder lock serialises
-the writers of one machine).
+the writers of one machine); a backfill from many machines is a bulk load (milvus_bulk.py):
+parallel invisible inserts, one commit.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from rag.types import Document, DocumentInfo
 _CITATION = ["chunk_id", "doc_id", "ordinal", "char_start", "char_end", "text", "title", "source", "path",
              "url", "date", "file_start", "file_end", "line_start", "line_end", "page"]
 _ROW = _CITATION + ["keywords", "vector", "pieces", "piece_vectors"]
-ROW_CACHE = 4096  # chunk rows kept per store (~4 KB each)
+ROW_CACHE = 4096  # chunk rows kept per store (~4-8 KB each)
 
 
 class MilvusStore(MilvusWriter):
