@@ -12,6 +12,7 @@ runs a 1-thread session on the calling thread and releases the GIL, so they run 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -77,13 +78,20 @@ class OnnxEmbedder:
         mean of the span's token vectors, which see the whole text (so they are not what embedding
         the span alone gives).
         """
+        return self.embed_with_spans(texts, spans)[1]
+
+    def embed_with_spans(self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]
+                         ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`embed(texts)` and `embed_spans(texts, spans)` from the same single model pass: ingest
+        stores every passage's sentence vectors at no extra model cost."""
         if len(spans) != len(texts):
             raise ValueError("give one list of spans per text")
         if self.folder.pooling_modes != ("mean",):
             raise UnsupportedModelError(f"{self.folder.name}: span vectors need mean pooling")
         if not texts:
-            return []
-        return [_normalize(v) for v in self._pooled(texts, spans=spans)]
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        pooled, per_text = self._pooled(texts, spans=spans)
+        return _normalize(pooled), [_normalize(v) for v in per_text]
 
     def load(self) -> None:
         """Export (first time only) and open the model; any thread, once."""
@@ -97,7 +105,16 @@ class OnnxEmbedder:
             onnx_path, tokenizer_path = ensure_exported(self.folder, self.cache_dir)
             self._tokenizer_path = tokenizer_path
             self._tokenizer = self._load_tokenizer(truncate=True)
-            self._session = _session(onnx_path)
+            try:
+                session = _session(onnx_path)
+            except Exception as exc:  # onnxruntime's errors have no common public base
+                # A damaged cache file (edited, or a disk fault): make it again, once.
+                print(f"rag: the cached model {onnx_path} is unreadable ({type(exc).__name__}); "
+                      "making it again", file=sys.stderr, flush=True)
+                onnx_path.unlink(missing_ok=True)
+                onnx_path, _ = ensure_exported(self.folder, self.cache_dir)
+                session = _session(onnx_path)
+            self._session = session
             self._input_names = {i.name for i in self._session.get_inputs()}
             self._output_name = self._session.get_outputs()[0].name
             self.model_file = onnx_path
@@ -124,8 +141,9 @@ class OnnxEmbedder:
         text = str(text).strip()
         return text.lower() if self.folder.do_lower_case else text
 
-    def _pooled(self, texts: list[str], spans) -> np.ndarray | list[np.ndarray]:
-        """Un-normalised pooled vectors: one row per text, or one array per text's spans."""
+    def _pooled(self, texts: list[str], spans):
+        """Un-normalised pooled vectors: one row per text; with `spans`, also one array per
+        text's spans (a tuple of both)."""
         self.load()
         prepared = [self._prepare(t) for t in texts]
         encodings = self._tokenizer.encode_batch(prepared) if len(texts) > 1 else [self._tokenizer.encode(prepared[0])]
@@ -145,16 +163,17 @@ class OnnxEmbedder:
             results = [run(b) for b in batches]
         else:
             results = list(self._executor().map(run, batches))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if spans is None:
-            out = np.zeros((len(texts), self.dimension), dtype=np.float32)
             for batch, vectors in results:
                 out[batch] = vectors
             return out
         per_text: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
-        for batch, arrays in results:
+        for batch, (vectors, arrays) in results:
+            out[batch] = vectors
             for i, arr in zip(batch, arrays):
                 per_text[i] = arr
-        return per_text
+        return out, per_text
 
     def _run_batch(self, encodings, span_masks):
         length = max(len(e.ids) for e in encodings)
@@ -166,8 +185,9 @@ class OnnxEmbedder:
             ids[row, :n], types[row, :n], attention[row, :n] = e.ids, e.type_ids, 1
         feeds = {"input_ids": ids, "attention_mask": attention, "token_type_ids": types}
         tokens = self._session.run([self._output_name], {k: v for k, v in feeds.items() if k in self._input_names})[0]
+        pooled = _pool(tokens, attention.astype(np.float32), self.folder.pooling_modes)
         if span_masks is None:
-            return _pool(tokens, attention.astype(np.float32), self.folder.pooling_modes)
+            return pooled
         arrays = []
         for row, masks in enumerate(span_masks):
             mask = np.zeros((len(masks), length), dtype=np.float32)
@@ -175,7 +195,7 @@ class OnnxEmbedder:
                 mask[s, :len(m)] = m
             h = np.broadcast_to(tokens[row], (len(masks), *tokens[row].shape))
             arrays.append(_pool(h, mask, self.folder.pooling_modes))
-        return arrays
+        return pooled, arrays
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:

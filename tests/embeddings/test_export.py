@@ -121,3 +121,14 @@ def test_an_unwritable_cache_is_named(tiny_model, tmp_path):
     blocker.write_text("the cache folder cannot be made inside a file")
     with pytest.raises(ExportError, match="cannot write the model cache .*RAG_NEWS_CACHE"):
         OnnxEmbedder(tiny_model, cache_dir=blocker / "cache").embed(["anything"])
+
+
+def test_a_damaged_cached_file_is_made_again(tiny_model, tmp_path, capfd):
+    cache = tmp_path / "cache"
+    expected = OnnxEmbedder(tiny_model, cache_dir=cache).embed(TEXTS)
+    model_file = exported_paths(ModelFolder.open(tiny_model), cache)[0]
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # truncated
+    capfd.readouterr()
+    np.testing.assert_allclose(OnnxEmbedder(tiny_model, cache_dir=cache).embed(TEXTS), expected, atol=1e-5)
+    err = capfd.readouterr().err
+    assert "is unreadable" in err and EXPORT_MESSAGE in err
