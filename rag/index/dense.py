@@ -25,7 +25,7 @@ import numpy as np
 from rag.errors import IndexDamagedError
 
 ANN_THRESHOLD = 50_000  # passages; below it exact search is fast enough (README, speed)
-NPROBE_SHARE = 1 / 64  # lists searched per query (at least MIN_NPROBE): recall in the README
+NPROBE_SHARE = 1 / 10  # lists searched per query (at least MIN_NPROBE): recall in the README
 MIN_NPROBE = 32
 _FILE = re.compile(r"dense-g(\d{6,})-(flat|ivf)\.faiss$")
 
