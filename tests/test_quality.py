@@ -48,8 +48,11 @@ def test_seed_dev_set(real_engine):
             ranks[q["id"]] = first_answer_rank(answer, q["answers"])
     assert sum(1 for r in ranks.values() if r == 1) >= 10, ranks
     first_sentences = [real_engine.ask(q["question"]).answer[0].sentence for q in load(EVAL / "seed-dev.jsonl")[:11]]
-    answered_by_first = [answer_found(q["answers"], s) for q, s in zip(load(EVAL / "seed-dev.jsonl"), first_sentences)]
-    assert sum(answered_by_first) >= 9, first_sentences  # measured 9 of 11
+    # dev-01 is a why-question: its first sentence must give the reason (the threat, or the
+    # provocation the aide describes), not the event its answer key also accepts.
+    assert answer_found(["explicit threat to Sadr's life", "provoke Sadrists"], first_sentences[0]), first_sentences[0]
+    answered_by_first = [answer_found(q["answers"], s) for q, s in zip(load(EVAL / "seed-dev.jsonl")[1:], first_sentences[1:])]
+    assert sum(answered_by_first) >= 8, first_sentences  # measured 8 of these 10 (dev-07, dev-10 not)
     assert all(r is not None and r <= 3 for r in ranks.values()), ranks
     assert abstained == {q: q == "dev-12" for q in abstained}
 
