@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.bench import _cold_ask
 from rag.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -240,6 +241,7 @@ def _bytes_written() -> int:
 
 _QUERY_CHILD = """
 import json, resource, sys
+from rag.bench import _cold_ask
 from rag.config import Settings
 from rag.engine import Engine
 engine = Engine(Settings.model_validate_json(sys.argv[1]), sys.argv[2])
@@ -253,19 +255,6 @@ def _child_query_rss(settings: Settings, index: Path, questions: list[str]) -> f
     child = subprocess.run([sys.executable, "-c", _QUERY_CHILD, settings.model_dump_json(), str(index),
                             json.dumps(questions)], capture_output=True, text=True, cwd=ROOT, check=True)
     return float(child.stdout.strip().splitlines()[-1])
-
-
-def _cold_ask(settings: Settings, index: Path, work: Path) -> float:
-    """Wall seconds of a one-shot `rag ask` (interpreter start, imports, model and index load)."""
-    import yaml
-
-    config = work / "bench-config.yaml"
-    config.write_text(yaml.safe_dump(settings.model_dump()))
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rag.cli", "ask", "why did Sadr cancel his itikaf?", "--json",
-                    "--index", str(index), "--config", str(config)], capture_output=True, check=True, cwd=ROOT,
-                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    return round(time.perf_counter() - started, 2)
 
 
 def _percentile(values: list[float], pct: float) -> float:
