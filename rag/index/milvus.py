@@ -7,17 +7,18 @@ How a write stays atomic without transactions. Every chunk, document and file ro
 `gen`, the generation of the `apply` that wrote it, and readers only see rows with `gen <= G`,
 G being the committed generation in the meta row "head". An `apply` of generation G+1:
 
-1. removes what an earlier crashed apply left (rows with `gen > G`) and finishes the cleanup of
-   G (step 5) if it was interrupted;
+1. removes what an earlier crashed apply left (rows with `gen > G`) and finishes what step 5
+   left of earlier commits;
 2. inserts the new chunk, document and file rows with `gen = G+1`: invisible to readers;
-3. writes the new state (counts, next chunk id, the documents it retires, the files it touched,
-   the change of each term's document frequency) as meta rows "state:G+1:i";
-4. upserts "head" to G+1: the commit. From then on readers see the new rows, hide the retired
+3. writes the new state (counts, next chunk id, the change of each term's document frequency,
+   and the documents and files it replaces) as meta rows "state:G+1:i";
+4. upserts "head" to G+1: the commit. From then on readers see the new rows, hide the replaced
    documents' older rows (`gen >= G+1 or doc_id not in [...]`), take the newest row of a file,
    and add the pending frequency changes to term rows not yet updated (their `gen` < G+1);
-5. deletes the retired and superseded rows, applies the frequency changes (a term row records
-   the `gen` that updated it, so each is applied once), drops the older state rows and sets
-   "cleaned" to G+1, after which readers stop filtering.
+5. applies the frequency changes at once (a term row records the `gen` that last changed it,
+   so each change is applied once; "cleaned" marks it), and deletes the replaced rows only
+   `grace` seconds (60) after the commit, so a question that began at G still finds them
+   ("swept" marks it; until then readers filter them out).
 
 Every step is idempotent, so a crash anywhere leaves G or G+1 for readers, and the next apply
 (or `rag check --repair`) completes or discards the rest. A rebuild writes into a new data
@@ -92,23 +93,33 @@ class MilvusStore(MilvusWriter):
         return []
 
     def repair(self) -> list[str]:
-        """Finish or discard what an interrupted write left; what was done."""
+        """Finish or discard what an interrupted write left, and delete replaced rows now
+        (not waiting for the grace period); what was done."""
         with self._lock:
-            state = self._load()
+            head, self._cleaned = self._read_head()
+            state = self._read_state(head) if head else None
             if state is None:
                 return []
             pending = state.get("pending") or {}
             unfinished = bool(pending) and self._cleaned < pending["before"]
+            waiting = [e for e in state.get("retiring", []) if e["before"] > self._swept] + state.get("orphans", [])
             discarded = sum(self._delete(f"{state['data']}_{kind}", f"gen > {int(state['generation'])}")
                             for kind in ("chunks", "documents", "files"))
-            self._cleanup(state)
+            self._cleanup(state, force=True)
             done = [f"{self.location}: discarded {discarded} rows of a write that never committed"] if discarded else []
             if unfinished:
-                done.append(f"{self.location}: finished the cleanup of generation {state['generation']}")
+                done.append(f"{self.location}: applied the term frequencies of generation {state['generation']}")
+            if waiting:
+                done.append(f"{self.location}: deleted what {len(waiting)} earlier writes replaced")
             return done
 
     def maintain(self) -> None:
-        """Nothing to do: Milvus compacts segments and builds indexes by itself."""
+        """After an ingest: delete what writes replaced more than `grace` seconds ago."""
+        with self._lock:
+            head, self._cleaned = self._read_head()
+            state = self._read_state(head) if head else None
+            if state is not None:
+                self._cleanup(state)
 
     def close(self) -> None:
         client, self._client = self._client, None

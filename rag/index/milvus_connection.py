@@ -15,6 +15,7 @@ from rag.errors import IndexMissingError, IndexProblem, StoreUnavailableError
 from rag.index.milvus_schema import in_list, quiet_pymilvus, translate
 
 BATCH = 500  # rows per insert; values per `in [...]` filter
+GRACE = 60.0  # seconds replaced rows stay after the commit that replaced them (questions in flight)
 LIMIT = 16_384  # Milvus's largest query window and top-k
 T = TypeVar("T")
 
@@ -37,7 +38,9 @@ class MilvusConnection:
         self._first_chunk_id = first_chunk_id
         self._client = None
         self._state: dict | None = None  # the committed state this process reads at
-        self._cleaned = 0
+        self._cleaned = 0  # the generation whose frequency changes are applied
+        self._swept = 0  # the generation up to which replaced rows are deleted
+        self.grace = GRACE
         self._lock = threading.RLock()
         self._row_cache: OrderedDict = OrderedDict()  # (data namespace, chunk id) -> row (milvus.py)
         self._rows_lock = threading.Lock()
@@ -137,11 +140,12 @@ class MilvusConnection:
             return self._read_head_once()
 
     def _read_head_once(self) -> tuple[dict | None, int]:
-        keys = [f"{self._keys}head", f"{self._keys}cleaned"]
+        keys = [f"{self._keys}{k}" for k in ("head", "cleaned", "swept")]
         try:
             rows = {r["key"]: json.loads(r["value"]) for r in self._query_in(self._meta(), "key", keys, ["key", "value"])}
         except IndexMissingError:
             return None, 0
+        self._swept = int(rows.get(keys[2], {}).get("generation", 0))
         return rows.get(keys[0]), int(rows.get(keys[1], {}).get("generation", 0))
 
     def _read_state(self, head: dict) -> dict | None:
@@ -183,10 +187,10 @@ class MilvusConnection:
     def _visible(self, state: dict) -> str:
         """The filter that shows the committed generation and nothing else."""
         condition = f"gen <= {int(state['generation'])}"
-        pending = state.get("pending")
-        if pending and pending["retired"] and self._cleaned < pending["before"]:
-            retired = in_list("doc_id", pending["retired"]).replace(" in [", " not in [", 1)
-            condition += f" and (gen >= {int(pending['before'])} or {retired})"
+        for entry in state.get("retiring", []):  # replaced rows not deleted yet
+            if entry["retired"] and entry["before"] > self._swept:
+                retired = in_list("doc_id", entry["retired"]).replace(" in [", " not in [", 1)
+                condition += f" and (gen >= {int(entry['before'])} or {retired})"
         return condition
 
 

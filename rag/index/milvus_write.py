@@ -4,6 +4,7 @@ new data namespace."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -41,7 +42,8 @@ class MilvusWriter(MilvusConnection):
         if state is None:
             state = {"generation": 0, "data": self._new_data, "build": build, "dimension": int(dimension),
                      "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
-                     "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None}
+                     "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None, "retiring": [],
+                     "orphans": []}
         elif state["dimension"] != dimension or state["build"] != build:
             raise IndexMismatchError(
                 f"the index at {self.location} was built with {state['build']} (dimension "
@@ -95,14 +97,17 @@ class MilvusWriter(MilvusConnection):
         self._write_rows(f"{state['data']}_files", [file_row(p, r, generation) for p, r in files.items()])
         count = state["files"] + sum(1 for p, r in files.items() if r and p not in known) \
             - sum(1 for p, r in files.items() if r is None and p in known)
-        new = dict(state, generation=generation, next_chunk_id=next_id, files=count,
-                   documents=state["documents"] - len(leaving) + documents_added,
-                   chunks=state["chunks"] - len(removed) + len(added),
-                   tokens=state["tokens"] + sum(len(t.split()) for t in added) - sum(len(t.split()) for t in removed),
-                   updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   pending={"before": generation, "retired": leaving, "files": list(files), "df": df})
-        new.pop("orphans", None)
-        return new
+        now = time.time()
+        retiring = [e for e in state.get("retiring", []) if e["before"] > self._swept]
+        if leaving or files:
+            retiring.append({"before": generation, "retired": leaving, "files": list(files), "at": now})
+        return dict(state, generation=generation, next_chunk_id=next_id, files=count,
+                    documents=state["documents"] - len(leaving) + documents_added,
+                    chunks=state["chunks"] - len(removed) + len(added),
+                    tokens=state["tokens"] + sum(len(t.split()) for t in added) - sum(len(t.split()) for t in removed),
+                    updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    pending={"before": generation, "df": df}, retiring=retiring,
+                    orphans=[o for o in state.get("orphans", []) if now - o["at"] < self.grace])
 
     def _commit(self, state: dict) -> None:
         """Write `state` in parts, then point "head" at it: the one write readers switch on."""
@@ -116,25 +121,34 @@ class MilvusWriter(MilvusConnection):
         self._write_rows(self._meta(), [{"key": f"{self._keys}head", "value": head, "placeholder": PLACEHOLDER}],
                          upsert=True)
 
-    def _cleanup(self, state: dict) -> None:
-        """Step 5 (idempotent): delete retired and superseded rows, apply the frequency changes."""
+    def _cleanup(self, state: dict, force: bool = False) -> None:
+        """Step 5 (idempotent): apply the frequency changes at once; delete replaced rows (and the
+        data a rebuild replaced) once `grace` seconds have passed since their commit, so a
+        question that began before it still finds them; `force`: now."""
+        now = time.time()
         with self._guard() as client:
-            for name in state.get("orphans", []):  # the data a rebuild replaced
-                for kind in DATA:
-                    if client.has_collection(f"{name}_{kind}", timeout=self.timeout):
-                        client.drop_collection(f"{name}_{kind}", timeout=self.timeout)
+            for orphan in state.get("orphans", []):
+                if force or now - orphan["at"] >= self.grace:
+                    for kind in DATA:
+                        if client.has_collection(f"{orphan['data']}_{kind}", timeout=self.timeout):
+                            client.drop_collection(f"{orphan['data']}_{kind}", timeout=self.timeout)
         pending = state.get("pending")
-        if not pending or self._cleaned >= pending["before"]:
-            return
-        data, before = state["data"], int(pending["before"])
-        for i in range(0, len(pending["retired"]), BATCH):
-            retired = in_list("doc_id", pending["retired"][i:i + BATCH])
-            for kind in ("chunks", "documents"):
-                self._delete(f"{data}_{kind}", f"{retired} and gen < {before}")
-        for i in range(0, len(pending["files"]), BATCH):
-            touched = in_list("path", pending["files"][i:i + BATCH])
-            self._delete(f"{data}_files", f'{touched} and (gen < {before} or sha256 == "")')
-        changes = pending["df"]
+        if pending and self._cleaned < pending["before"]:
+            self._apply_frequencies(state["data"], int(pending["before"]), pending["df"])
+        for entry in state.get("retiring", []):
+            if entry["before"] <= self._swept:
+                continue
+            if not force and now - entry["at"] < self.grace:
+                break
+            self._sweep(state["data"], entry)
+        old = [r["key"] for r in self._query(self._meta(), f'key like "{self._keys}state:%"', ["key"])
+               if int(r["key"].rsplit(":", 2)[1]) < state["generation"]]
+        for i in range(0, len(old), BATCH):
+            self._delete(self._meta(), in_list("key", old[i:i + BATCH]))
+
+    def _apply_frequencies(self, data: str, before: int, changes: dict[str, int]) -> None:
+        """Add one commit's term-frequency changes to the terms rows (each row records the
+        generation that last changed it, so a change is applied once)."""
         current = {r["term"]: r for r in self._query_in(f"{data}_terms", "term", list(changes), ["term", "df", "gen"])}
         upserts, deletes = [], []
         for term, change in changes.items():
@@ -149,13 +163,26 @@ class MilvusWriter(MilvusConnection):
         self._write_rows(f"{data}_terms", upserts, upsert=True)
         for i in range(0, len(deletes), BATCH):
             self._delete(f"{data}_terms", in_list("term", deletes[i:i + BATCH]))
-        old = [r["key"] for r in self._query(self._meta(), f'key like "{self._keys}state:%"', ["key"])
-               if int(r["key"].rsplit(":", 2)[1]) < before]
-        for i in range(0, len(old), BATCH):
-            self._delete(self._meta(), in_list("key", old[i:i + BATCH]))
-        self._write_rows(self._meta(), [{"key": f"{self._keys}cleaned", "placeholder": PLACEHOLDER,
-                                         "value": json.dumps({"generation": before})}], upsert=True)
+        self._mark("cleaned", before)
         self._cleaned = before
+
+    def _sweep(self, data: str, entry: dict) -> None:
+        """Delete the rows one commit replaced: retired documents' older rows, superseded file rows."""
+        before = int(entry["before"])
+        for i in range(0, len(entry["retired"]), BATCH):
+            retired = in_list("doc_id", entry["retired"][i:i + BATCH])
+            for kind in ("chunks", "documents"):
+                self._delete(f"{data}_{kind}", f"{retired} and gen < {before}")
+        for i in range(0, len(entry["files"]), BATCH):
+            touched = in_list("path", entry["files"][i:i + BATCH])
+            self._delete(f"{data}_files", f'{touched} and (gen < {before} or sha256 == "")')
+        self._mark("swept", before)
+        self._swept = before
+
+    def _mark(self, name: str, generation: int) -> None:
+        self._write_rows(self._meta(), [{"key": f"{self._keys}{name}", "placeholder": PLACEHOLDER,
+                                         "value": json.dumps({"generation": generation})}], upsert=True)
+
     # rebuilding ------------------------------------------------------------------------------
 
     def rebuild_target(self) -> "MilvusWriter":
@@ -174,12 +201,13 @@ class MilvusWriter(MilvusConnection):
             if built is None:
                 raise IndexProblem(f"the rebuild of {self.location} wrote nothing; the index is unchanged")
             generation = max(current["generation"] if current else 0, built["generation"]) + 1
+            replaced = current["data"] if current and current["data"] != built["data"] else None
             state = dict(built, generation=generation, pending=None,
-                         orphans=[current["data"]] if current and current["data"] != built["data"] else [])
+                         orphans=[{"data": replaced, "at": time.time()}] if replaced else [])
             self._commit(state)
             self._state = state
             self._cleanup(state)
-            for kind in ("head", "cleaned"):
+            for kind in ("head", "cleaned", "swept"):
                 self._delete(self._meta(), in_list("key", [f"{target._keys}{kind}"]))
             self._delete(self._meta(), f'key like "{target._keys}state:%"')
             target._state = None

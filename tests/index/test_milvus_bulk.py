@@ -19,6 +19,7 @@ from tests.milvus_server import milvus_server, milvus_uri  # noqa: F401 (fixture
 @pytest.fixture
 def store(milvus_uri) -> MilvusStore:
     store = MilvusStore(milvus_uri, f"b{uuid.uuid4().hex[:10]}", create=True)
+    store.grace = 0
     yield store
     store.drop()
 

@@ -49,6 +49,7 @@ def new_document(doc_id: str, text: str, path: str = "/news/a.txt", source: str 
 @pytest.fixture
 def store(milvus_uri) -> MilvusStore:
     store = MilvusStore(milvus_uri, f"t{uuid.uuid4().hex[:10]}", create=True)
+    store.grace = 0  # replaced rows deleted at once, so the tests see them go
     yield store
     store.drop()
     store.close()
@@ -223,11 +224,11 @@ def test_a_crash_after_the_commit_shows_the_new_state_and_is_finished(store, mil
     calls = []
     real = MilvusStore._cleanup
 
-    def crash_in_cleanup(self, state):
+    def crash_in_cleanup(self, state, force=False):
         calls.append(state["generation"])
         if state.get("pending") and state["pending"]["before"] == 2:
             raise KeyboardInterrupt("killed after the commit")
-        return real(self, state)
+        return real(self, state, force)
 
     monkeypatch.setattr(MilvusStore, "_cleanup", crash_in_cleanup)
     with pytest.raises(KeyboardInterrupt):
@@ -241,12 +242,35 @@ def test_a_crash_after_the_commit_shows_the_new_state_and_is_finished(store, mil
     assert reader.search_keyword(keyword_tokens("Sunday"), 5)[0] == [5]
     assert reader.term_idf(["export"])["export"] == pytest.approx(math.log(1 + 3.5 / 0.5))
     assert reader.check() == []
-    assert any("finished the cleanup of generation 2" in line for line in MilvusStore(milvus_uri, store.prefix).repair())
+    done = MilvusStore(milvus_uri, store.prefix).repair()
+    assert any("term frequencies of generation 2" in line for line in done)
+    assert any("deleted what 1 earlier writes replaced" in line for line in done)
     assert reader.chunk_ids_of(["mee-1"]) == [5, 6, 7]
 
     add(writer, new_document("oil-1", OIL, "/news/b.txt"))
     assert writer.info().chunks == 5 and writer.chunks([0, 3]) == {}
     assert writer.term_idf(["export"])["export"] == pytest.approx(math.log(1 + 3.5 / 2.5))
+
+
+def test_replaced_rows_stay_for_questions_in_flight(store, milvus_uri):
+    store.grace = 60
+    add(store, new_document("mee-1", SADR), new_document("oil-1", OIL, "/news/b.txt"))
+    in_flight = MilvusStore(milvus_uri, store.prefix)  # a question that began at generation 1
+    in_flight.refresh()
+    add(store, new_document("mee-1", SADR.replace("Friday", "Sunday")))
+    assert in_flight.search_keyword(keyword_tokens("Friday"), 5)[0] == [0]
+    assert in_flight.chunks([0])[0].chunk.text.startswith("Muqtada al-Sadr's followers gathered in Najaf on Friday")
+    assert in_flight.document("mee-1").text.count("Friday") == 1
+
+    now = MilvusStore(milvus_uri, store.prefix)  # the next question: generation 2 only
+    assert now.search_keyword(keyword_tokens("Friday"), 5) == ([], [])
+    assert now.search_keyword(keyword_tokens("Sunday"), 5)[0] == [5]
+    assert now.document("mee-1").text.count("Sunday") == 1 and now.check() == []
+    now.maintain()  # within the grace period: nothing deleted yet
+    assert in_flight.search_keyword(keyword_tokens("Friday"), 5)[0] == [0]
+    assert now.repair() == [f"{store.location}: deleted what 1 earlier writes replaced"]
+    assert in_flight.search_keyword(keyword_tokens("Friday"), 5) == ([], [])
+    assert now.check() == [] and now.info().chunks == 5
 
 
 def test_dimension_and_build_mismatch(store):
