@@ -52,9 +52,11 @@ def check_build(recorded: dict, expected: dict, location: str) -> None:
         for key in expected if recorded.get(key) != expected[key]
     ]
     if differences:
+        hint = ("; the model comes from embedding.backend and embedding.model_path: set them back to "
+                "use the index as it is") if recorded.get("model") != expected.get("model") else ""
         raise IndexMismatchError(
             f"index at {location} was built with other settings ({'; '.join(differences)}): "
-            f"run `rag ingest --rebuild --index {location}` to rebuild it with the current config")
+            f"run `rag ingest --rebuild --index {location}` to rebuild it with the current config{hint}")
 
 
 def embedding_text(document: Document, chunk: Chunk, title_in_embedding: bool) -> str:
