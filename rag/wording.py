@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Sequence
 
 from rag.text import keyword_tokens

@@ -7,7 +7,6 @@ as text, never as markup, links or images.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import shutil
@@ -16,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from rag.ingest.pipeline import file_sha256
 from rag.ingest.readers import SUPPORTED_SUFFIXES
 from rag.types import Answer, Citation, Document, DocumentInfo, FilePosition, IngestReport, Passage
 from rag.wording import describe_location, readable_date, title_tooltip, written_key_words
@@ -331,7 +331,7 @@ def store_upload(source: Path, folder: Path, original_name: str) -> StoredUpload
     that cannot be read can be undone."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / sanitise_filename(original_name)
-    if target.is_file() and _sha256(target) == _sha256(source):
+    if target.is_file() and file_sha256(target) == file_sha256(source):
         return StoredUpload(original_name, target, created=False)
     previous = None
     if target.is_file():
@@ -361,14 +361,6 @@ def unique_uploads(files: Sequence[tuple[Path, str]]) -> list[tuple[Path, str]]:
     same name in one upload, the later is the new version."""
     last = {sanitise_filename(name): (path, name) for path, name in files}
     return list(last.values())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def render_upload_help(uploads_dir: Path) -> str:

@@ -16,7 +16,6 @@ is measured in this process, warm, except `cold_ask_s` (a fresh `rag ask`) and `
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import resource

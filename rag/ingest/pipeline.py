@@ -157,7 +157,7 @@ class Ingest:
     def _read_file(self, path: Path, known: dict[str, FileRecord], batch: _Batch, run: _Run) -> None:
         key = str(path)
         try:
-            digest = _sha256(path)
+            digest = file_sha256(path)
         except OSError as exc:
             run.failures.append(FileFailure(key, f"cannot read: {exc.strerror or exc}"))
             return
@@ -312,7 +312,8 @@ def _pieces(text: str, spans: list[tuple[int, int]], vectors: "np.ndarray | tupl
     return tuple(Piece(a, b, tuple(keyword_tokens(text[a:b], stemming)), v) for (a, b), v in zip(spans, rows))
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MB blocks (what unchanged files are known by)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
