@@ -93,6 +93,7 @@ class MilvusLiteServer:
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "milvus-data").resolve()
     port = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on SIGTERM too
     with MilvusLiteServer(folder, port) as server:
         print(server.uri, flush=True)
         try:
