@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from rag.answer.clauses import own_reason, split_event
 from rag.text import straighten_quotes
 
 KINDS = ("why", "how", "after")
@@ -230,8 +231,26 @@ _NOT_RETRIEVED = 0.9
 # Sentences just before the event set up its reason (why only): weak evidence on their own, added
 # to other cues.
 _SETUP = 0.25
+# How much an event sentence's own reason clause discounts its neighbours' claims to explain it.
+_EXPLAINED_AWAY = 0.5
 MIN_EXPLANATION = 0.3  # below this nothing explains the event
 SECOND_EXPLANATION = 0.6  # a further explanation must score this share of the best one
+
+
+def own_clause(text: str, kind: str, asked: Asked | None, whole: float) -> float:
+    """How strongly a sentence explains its own event (`whole`: its clause cue as a whole).
+
+    For why questions with the question's words known, only the part of the sentence that is not
+    what the question names counts (rag.answer.clauses): its shape (an adjunct clause, a fronted
+    participle, a purpose infinitive) or causal wording in it. A causal word inside the event's
+    own clause ("the returns, as reported in the media, ...") is weaker evidence: it counts at a
+    neighbour's weight.
+    """
+    if kind != "why" or asked is None:
+        return whole
+    parts, _, rest = split_event(text, asked)
+    listed = cues(" ".join(parts[i] for i in rest), kind, asked).clause if rest else 0.0
+    return max(own_reason(text, asked), listed, whole * _NEIGHBOUR)
 
 
 def _closeness(kind: str, distance: int) -> float:
@@ -272,22 +291,29 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
                 found.append((closeness, j))
         return found
 
+    unit_cues = [cues(unit.text, kind, asked) for unit in units]
+    own = [own_clause(unit.text, kind, asked, unit_cues[i].clause) for i, unit in enumerate(units)]
     scores: list[tuple[float, int]] = []
     for i, unit in enumerate(units):
-        unit_cues = cues(unit.text, kind, asked)
         score = 0.0
         for closeness, j in near(i):
             distance = unit.order - units[j].order
             if distance == 0:
-                cue = unit_cues.clause
+                cue = own[i]
             else:
                 setup = _SETUP if kind == "why" and -2 <= distance < 0 else 0.0
-                cue = _combine(unit_cues.neighbour, setup)
+                # An event that gives its own reason needs a neighbour's less: the neighbour must
+                # beat the event sentence's own clause, not merely carry a causal word.
+                cue = _combine(unit_cues[i].neighbour, setup) * (1.0 - _EXPLAINED_AWAY * own[j])
             score = max(score, cue * closeness * event_weight[j])
         if not unit.can_be_event:
             score *= _NOT_RETRIEVED
         scores.append((score, i))
-    scores.sort(key=lambda s: (-s[0], s[1]))
+    # The sentence that best matches the question and gives its own reason is the answer: another
+    # sentence may come first only when the event's sentence adds no reason beyond what the
+    # question names (its best weight is 1, so its own score is own[best_event]).
+    self_explained = kind == "why" and own[best_event] >= MIN_EXPLANATION
+    scores.sort(key=lambda s: (not (self_explained and s[1] == best_event), -s[0], s[1]))
     first_score, first = scores[0]
     if first_score < MIN_EXPLANATION:
         return Explanation((best_event,), best_event, False)
