@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.milvus_server import milvus_sample  # noqa: F401 (fixture)
 from tests.ui.conftest import CHROMIUM_ARGS, chromium_path, start_server, stop_server  # noqa: F401
 from tests.ui.test_browser import SADR, WAIT_MS, ask, new_page
 

@@ -13,7 +13,6 @@ from rag.index.milvus import MilvusStore
 from rag.index.milvus_bulk import abort_bulk, begin_bulk, commit_bulk, insert_bulk
 from rag.index.sparse import keyword_tokens
 from tests.index.test_milvus_store import BUILD, OIL, SADR, add, new_document
-from tests.milvus_server import milvus_server, milvus_uri  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import threading
 from embeddings.fake import FakeEmbedder
 from rag.engine import Engine
 from tests.conftest import FAKE_SETTINGS, SAMPLE
-from tests.milvus_server import milvus_server, milvus_uri  # noqa: F401 (fixtures)
 
 SADR = "why did Sadr cancel his itikaf?"
 

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from rag.cli import main
 from tests.conftest import SAMPLE
-from tests.milvus_server import milvus_sample, milvus_server, milvus_uri  # noqa: F401 (fixtures)
 
 SADR = "why did Sadr cancel his itikaf?"
 

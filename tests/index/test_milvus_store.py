@@ -16,7 +16,6 @@ from rag.index.milvus import MilvusStore
 from rag.index.milvus_schema import encode_token, translate
 from rag.index.sparse import keyword_tokens
 from rag.types import Chunk, Document, FilePosition
-from tests.milvus_server import milvus_server, milvus_uri, private_milvus  # noqa: F401 (fixtures)
 
 EMBEDDER = FakeEmbedder(64)
 BUILD = {"model": EMBEDDER.name, "chunking": {"max_words": 110}}
