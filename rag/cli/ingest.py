@@ -53,7 +53,7 @@ def _format_report(report: IngestReport, stats: dict) -> str:
         f"{len(report.failures)} failed, {len(report.files_unsupported)} skipped (unsupported type)",
         f"documents: {report.documents_added} added, {report.documents_removed} replaced or removed; "
         f"chunks: {report.chunks_added} added, {report.chunks_embedded} embedded",
-        f"index: {stats['documents']} documents, {stats['chunks']} chunks at {stats['index']} "
+        f"index: {stats['documents']} documents, {stats['chunks']} chunks at {stats.get('location') or stats['index']} "
         f"({report.seconds:.1f} s)",
     ]
     lines += [f"failed: {f.path}: {f.error}" for f in report.failures]
