@@ -41,8 +41,11 @@ _DATE = re.compile(r"\d|\b(?:january|february|march|april|may|june|july|august|s
 _CONTRAST_OPENERS = {"while", "although", "though", "whereas", "despite"}
 _COORDINATORS = {"and", "but", "or", "nor", "then", "yet", "which", "who", "whom", "whose", "where", "that"}
 _NOT_PARTICIPLES = {"according", "including", "saying", "adding", "noting", "during", "regarding", "concerning",
-                    "following", "something", "nothing", "anything", "everything", "morning", "evening",
+                    "following", "speaking", "writing", "referring", "something", "nothing", "anything", "everything", "morning", "evening",
                     "thing", "king", "being", "bring", "spring", "string", "ring", "sing", "ceiling"}
+# A fronted past participle followed by one of these names what acted on the subject
+# ("frustrated by", "angered at", "alarmed over").
+_CAUSE_PREPOSITIONS = {"by", "at", "with", "over", "about", "from"}
 _ATTRIBUTION = re.compile(
     r"\b(?:said|says|told|tells|added|adds|explained|noted|stated|according to|reported|claimed|insisted|"
     r"wrote|stressed|recalled|confirmed|announced)\b", re.I)
@@ -101,7 +104,7 @@ def adjunct_strength(clause: str, fronted: bool, opens_sentence: bool = False) -
                                     "reported", "such", "far", "if", "usual", "in"}:
         return 0.0  # "as well as", "as a result" is counted by the cue list, "as reported"
     if first in _CAUSAL_OPENERS:
-        if first == "for" and second not in {"fear", "the", "this", "that", "being", "having"}:
+        if first == "for" and second not in {"fear", "being", "having"}:  # not "for the first time"
             return 0.0
         if first == "so" and second != "that":
             return 0.0
@@ -131,8 +134,10 @@ def adjunct_strength(clause: str, fronted: bool, opens_sentence: bool = False) -
     participle = first not in _NOT_PARTICIPLES and len(first) > 4 and (
         first.endswith(("ing", "ed")) or (first.endswith("en") and second == "by"))
     if participle:
-        if opens_sentence:
+        if opens_sentence and (first.endswith("ing") or second in _CAUSE_PREPOSITIONS):
             return 0.9  # "Frustrated by his inability...", "Fearing reprisals, ..."
+        if opens_sentence:
+            return 0.5  # "Based in Qom, ...": as often a description of the subject as a reason
         if first.endswith("ing") or second == "by":
             return 0.7  # ", fearing reprisals", ", driven by anger"
     return 0.0  # another main clause: another event, not a reason

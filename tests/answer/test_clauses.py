@@ -81,3 +81,11 @@ def test_an_event_sentence_that_adds_nothing_lets_the_neighbour_explain_it():
         "He cancelled his itikaf, ordered most of his offices closed, and suspended his work for a year.",
     ), relevance=[0.6, 0.7, 1.0], max_sentences=3, asked=asked_by(question))
     assert found.explained and found.sentences[0] in (0, 1) and found.event == 2
+
+
+def test_shapes_that_look_like_reasons_but_are_not():
+    assert adjunct_strength("for the first time in years", fronted=False) == 0.0
+    assert adjunct_strength("Speaking to reporters on Monday", fronted=True, opens_sentence=True) == 0.0
+    # A fronted participle describing the subject counts less than one naming what acted on it.
+    assert adjunct_strength("Based in the Iranian city of Qom", fronted=True, opens_sentence=True) == 0.5
+    assert adjunct_strength("Angered by the video", fronted=True, opens_sentence=True) == 0.9
