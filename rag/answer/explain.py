@@ -100,7 +100,7 @@ _FORWARD = _words(
 _LOOSELY_CAUSAL = _words(
     r"fuell?ed|fears? (?:of|that)|amid|thanks to"
     r"|given that|in light of|on the grounds|citing|blam(?:ed|ing|es)|attributed to|stem(?:med|s|ming)? from"
-    r"|to prevent|to ensure|hence|consequently|resulted in|result of|responsible for|behind (?:the|this|that|it)"
+    r"|to prevent(?:ing)?|to ensur(?:e|ing)|hence|consequently|resulted in|result of|responsible for|behind (?:the|this|that|it)"
     r"|, as (?:we|they|he|she|it|there|the|this|these|those|his|her|their|our|its)")
 _TEMPORAL = re.compile(
     r"\b(?:after|since|once)\b"
@@ -115,6 +115,10 @@ _REPORTED = _words(
 # A sentence that looks back at what was just told and says what it was ("That was an explicit
 # threat...", "This was the best punishment..."): a characterisation, often the explanation.
 _LOOKS_BACK = re.compile(r"""^["'(]*(?:this|that|it) (?:was|is|had been|has been|were)\b""", re.I)
+# A sentence whose subject points back at what was just told ("This is a multiplier of threats...",
+# "Such stagnation blocks...", "That allowed..."): what it points at, the sentence before it, is the
+# content of its claim, so for a why question about it that sentence is the reason.
+_POINTS_BACK = re.compile(r"""^["'(]*(?:this|that|these|those|such)\b(?! (?:is|was) (?:why|how|what|when|where)\b)""", re.I)
 _MANNER = _words(
     r"(?:by|after|from) [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
@@ -231,6 +235,10 @@ _NOT_RETRIEVED = 0.9
 # Sentences just before the event set up its reason (why only): weak evidence on their own, added
 # to other cues.
 _SETUP = 0.25
+# The sentence just before an event sentence whose subject points back at it ("This is a
+# multiplier of threats", "Such stagnation blocks..."): what the event sentence is about, scored as
+# a clause of it.
+_ANTECEDENT = 0.8
 # How much an event sentence's own reason clause discounts its neighbours' claims to explain it.
 _EXPLAINED_AWAY = 0.5
 MIN_EXPLANATION = 0.3  # below this nothing explains the event
@@ -305,6 +313,9 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
                 # An event that gives its own reason needs a neighbour's less: the neighbour must
                 # beat the event sentence's own clause, not merely carry a causal word.
                 cue = _combine(unit_cues[i].neighbour, setup) * (1.0 - _EXPLAINED_AWAY * own[j])
+                if kind == "why" and distance == -1 and _POINTS_BACK.match(straighten_quotes(units[j].text)):
+                    # What the event sentence's subject points at: a part of that sentence.
+                    cue, closeness = max(cue, _ANTECEDENT), 1.0
             score = max(score, cue * closeness * event_weight[j])
         if not unit.can_be_event:
             score *= _NOT_RETRIEVED

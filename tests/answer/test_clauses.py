@@ -89,3 +89,22 @@ def test_shapes_that_look_like_reasons_but_are_not():
     # A fronted participle describing the subject counts less than one naming what acted on it.
     assert adjunct_strength("Based in the Iranian city of Qom", fronted=True, opens_sentence=True) == 0.5
     assert adjunct_strength("Angered by the video", fronted=True, opens_sentence=True) == 0.9
+
+
+def test_an_event_sentence_that_points_back_is_explained_by_the_sentence_it_points_at():
+    question = "Why is water a threat to the country's stability?"
+    found = explain("why", units(
+        "The minister spoke on Monday.",
+        "Most of the rivers are polluted and millions lack clean water.",
+        "This is a multiplier of threats to the country's stability.",
+        "Plans to update water systems will be vital in meeting demands driven by growth.",
+    ), relevance=[0.1, 0.7, 1.0, 0.75], max_sentences=3, asked=asked_by(question))
+    assert found.explained and found.sentences[0] == 1 and found.event == 2
+    # Without the pointing subject the sentence before is only a weak set-up.
+    found = explain("why", units(
+        "The minister spoke on Monday.",
+        "Most of the rivers are polluted and millions lack clean water.",
+        "Water is a multiplier of threats to the country's stability.",
+        "Plans to update water systems will be vital in meeting demands driven by growth.",
+    ), relevance=[0.1, 0.7, 1.0, 0.75], max_sentences=3, asked=asked_by(question))
+    assert found.sentences[0] != 1
