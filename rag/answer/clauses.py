@@ -41,7 +41,8 @@ _DATE = re.compile(r"\d|\b(?:january|february|march|april|may|june|july|august|s
 _CONTRAST_OPENERS = {"while", "although", "though", "whereas", "despite"}
 _COORDINATORS = {"and", "but", "or", "nor", "then", "yet", "which", "who", "whom", "whose", "where", "that"}
 _NOT_PARTICIPLES = {"according", "including", "saying", "adding", "noting", "during", "regarding", "concerning",
-                    "following", "speaking", "writing", "referring", "something", "nothing", "anything", "everything", "morning", "evening",
+                    "following", "speaking", "writing", "referring", "something", "nothing", "anything", "everything",
+                    "morning", "evening",
                     "thing", "king", "being", "bring", "spring", "string", "ring", "sing", "ceiling"}
 # A fronted past participle followed by one of these names what acted on the subject
 # ("frustrated by", "angered at", "alarmed over").

@@ -118,7 +118,8 @@ _LOOKS_BACK = re.compile(r"""^["'(]*(?:this|that|it) (?:was|is|had been|has been
 # A sentence whose subject points back at what was just told ("This is a multiplier of threats...",
 # "Such stagnation blocks...", "That allowed..."): what it points at, the sentence before it, is the
 # content of its claim, so for a why question about it that sentence is the reason.
-_POINTS_BACK = re.compile(r"""^["'(]*(?:this|that|these|those|such)\b(?! (?:is|was) (?:why|how|what|when|where)\b)""", re.I)
+_POINTS_BACK = re.compile(
+    r"""^["'(]*(?:this|that|these|those|such)\b(?! (?:is|was) (?:why|how|what|when|where)\b)""", re.I)
 _MANNER = _words(
     r"(?:by|after|from) [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
