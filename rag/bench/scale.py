@@ -160,7 +160,7 @@ def _child_ingest(work: Path, corpus: Path, index: Path, settings_json: str) -> 
     print(json.dumps({
         "ingest_s": round(time.perf_counter() - started, 1), "ingest_cpu_s": round(time.process_time() - cpu, 1),
         "ingest_chunks": report.chunks_added,
-        "ingest_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "ingest_peak_rss_mb": peak_rss_mb(),
     }))
 
 
