@@ -239,15 +239,24 @@ def _bytes_written() -> int:
 
 
 _QUERY_CHILD = """
-import json, resource, sys
-from rag.bench import _cold_ask
+import json, sys
+from rag.bench.scale import peak_rss_mb
 from rag.config import Settings
 from rag.engine import Engine
 engine = Engine(Settings.model_validate_json(sys.argv[1]), sys.argv[2])
 for q in json.loads(sys.argv[3]):
     engine.ask(q)
-print(round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+print(peak_rss_mb())
 """
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, it does not carry a
+    parent's peak over into a child started with fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _child_query_rss(settings: Settings, index: Path, questions: list[str]) -> float:
