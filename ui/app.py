@@ -87,7 +87,8 @@ class ChatBackend:
         if not chat or not chat[-1].pending:
             return (chat, gr.update()) + unlock
         try:
-            answer = self.engine.ask(chat[-1].question, history=handlers.earlier_questions(chat))
+            question, _, history, _ = check_question(chat[-1].question, history=handlers.earlier_questions(chat))
+            answer = self.engine.ask(question, history=history)
             chat = handlers.settle_last(chat, answer=answer)
         except IndexMissingError:
             chat = handlers.settle_last(chat, message=handlers.NO_INDEX_MESSAGE)

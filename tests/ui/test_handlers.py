@@ -396,6 +396,12 @@ def backend(fake_engine):
     return ChatBackend(fake_engine)
 
 
+def test_the_chat_holds_questions_to_the_same_limits_as_the_api(backend, sample_copy):
+    backend.engine.ingest([sample_copy])
+    chat, *_ = backend.answer_question(h.add_question((), "why " * 600))
+    assert chat[-1].answer is None and "characters long; at most" in chat[-1].message
+
+
 def test_an_empty_index_gives_messages_not_tracebacks(backend):
     chat, conversation, *_ = backend.answer_question(h.add_question((), "anything?"))
     assert chat[-1].message == h.NO_INDEX_MESSAGE and "<code>rag ingest PATH</code>" in conversation
