@@ -191,3 +191,15 @@ def test_extracted_text_has_no_file_position(fake_engine, tmp_path):
     fake_engine.ingest([page])
     citation = fake_engine.ask("Mosul old city").passages[0].citation
     assert citation.file is None and citation.location() == "page.html, characters 0–28 of the article"
+
+
+def test_a_reader_follows_a_rebuild_made_by_another_process(fake_engine, sample_copy, tmp_path):
+    fake_engine.ingest([sample_copy])
+    assert "He cancelled his itikaf" in fake_engine.ask("Sadr cancelled itikaf", mode="keyword").passages[0].text
+    old_folder = fake_engine.store().folder
+    (sample_copy / "n.txt").write_text("Kirkuk oil\n\nKirkuk oil exports resumed in March.")
+    engine_at(fake_engine.index_dir).ingest([sample_copy], rebuild=True)  # a new data folder replaces the old
+    assert not old_folder.exists()
+    answer = fake_engine.ask("Kirkuk oil exports", mode="keyword")  # the same reader, still running
+    assert "Kirkuk oil exports resumed" in answer.passages[0].text
+    assert fake_engine.store().folder != old_folder and fake_engine.stats()["documents"] == 6
