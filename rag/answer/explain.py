@@ -88,19 +88,22 @@ _CAUSAL = _words(
     r"|(?:was|were|is|are|being|be) (?:seen|viewed|regarded|perceived|interpreted) as"
     r"|driven by|motivated by|fuell?ed by|fearing|for fear"
     r"|out of fear|the (?:goal|aim|purpose|objective|intention|motive) (?:was|is|of)|intended to|meant to"
-    r"|designed to|want(?:ed|s)? to|sought to|seeking to|seeks to|in an effort to|in a bid to|therefore"
+    r"|designed to|want(?:ed|s)? to|sought to|seeking to|seeks to|in an effort to|in a bid to"
     r"|only (?:after|when|if|once)"
     r"|(?:in )?an attempt to|a message to|to show|to send|to demonstrate|to signal|for the sake of")
+_CONSEQUENCE_OPENER = re.compile(r"^(?:and |but |so )?(?:therefore|hence|consequently|thus|so|as a result)\b(?! of)", re.I)
 # Verbs with the cause before them and the effect after ("the retirement prompted Sadr to ..."):
 # a cause of the question's event only when the event is what follows the verb.
 _FORWARD = _words(
     r"led to|leads? to|leading to|prompt(?:ed|ing|s)|caus(?:ed|ing|es)|trigger(?:ed|ing|s)|spark(?:ed|ing|s)"
-    r"|resulted in|result(?:ing|s)? in|forc(?:ed|ing|es)")
+    r"|resulted in|result(?:ing|s)? in|forc(?:ed|ing|es)"
+    # Consequence connectives: what comes before them is the cause ("X, and therefore Y").
+    r"|therefore|hence|consequently|thus|as a result(?! of)")
 # Wording that often, not always, gives a cause ("the burden caused by the influx" does not).
 _LOOSELY_CAUSAL = _words(
     r"fuell?ed|fears? (?:of|that)|amid|thanks to"
     r"|given that|in light of|on the grounds|citing|blam(?:ed|ing|es)|attributed to|stem(?:med|s|ming)? from"
-    r"|to prevent(?:ing)?|to ensur(?:e|ing)|hence|consequently|resulted in|result of|responsible for|behind (?:the|this|that|it)"
+    r"|to prevent(?:ing)?|to ensur(?:e|ing)|resulted in|result of|responsible for|behind (?:the|this|that|it)"
     r"|, as (?:we|they|he|she|it|there|the|this|these|those|his|her|their|our|its)")
 _TEMPORAL = re.compile(
     r"\b(?:after|since|once)\b"
@@ -242,6 +245,8 @@ _SETUP = 0.25
 _ANTECEDENT = 0.8
 # How much an event sentence's own reason clause discounts its neighbours' claims to explain it.
 _EXPLAINED_AWAY = 0.5
+# Event candidates matching the question at least this share of the best one are near equals.
+NEAR_TOP_EVENT = 0.85
 MIN_EXPLANATION = 0.3  # below this nothing explains the event
 SECOND_EXPLANATION = 0.6  # a further explanation must score this share of the best one
 
@@ -257,7 +262,10 @@ def own_clause(text: str, kind: str, asked: Asked | None, whole: float) -> float
     """
     if kind != "why" or asked is None:
         return whole
-    parts, _, rest = split_event(text, asked)
+    parts, core, rest = split_event(text, asked)
+    # A clause after the event opened by a consequence connective (", and therefore working
+    # with...") tells what the event led to, not why it happened.
+    rest = [i for i in rest if not (i > core and _CONSEQUENCE_OPENER.match(parts[i]))]
     listed = cues(" ".join(parts[i] for i in rest), kind, asked).clause if rest else 0.0
     return max(own_reason(text, asked), listed, whole * _NEIGHBOUR)
 
@@ -324,8 +332,15 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
     # The sentence that best matches the question and gives its own reason is the answer: another
     # sentence may come first only when the event's sentence adds no reason beyond what the
     # question names (its best weight is 1, so its own score is own[best_event]).
-    self_explained = kind == "why" and own[best_event] >= MIN_EXPLANATION
-    scores.sort(key=lambda s: (not (self_explained and s[1] == best_event), -s[0], s[1]))
+    # Several sentences may match the question almost equally well (retrieval ranks and shared
+    # words decide little between them); among those, the one that also gives its own reason is
+    # the event the question names, so the joint score (own reason x match) picks it.
+    self_first = None
+    if kind == "why":
+        close = [i for i in events if event_weight[i] >= NEAR_TOP_EVENT and own[i] >= MIN_EXPLANATION]
+        if close:
+            self_first = max(close, key=lambda i: (own[i] * event_weight[i], event_weight[i], -i))
+    scores.sort(key=lambda s: (s[1] != self_first, -s[0], s[1]))
     first_score, first = scores[0]
     if first_score < MIN_EXPLANATION:
         return Explanation((best_event,), best_event, False)
