@@ -25,7 +25,8 @@ Asked = Callable[[str], float]  # text -> share of the question's words it holds
 # Clause boundaries: punctuation, and the subordinators that open a reason without a comma.
 _BOUNDARY = re.compile(
     r"\s*[,;:]\s+|\s+[—–]\s+|\s+-{1,2}\s+"
-    r"|\s+(?=(?:because|due to|owing to|so that|in order to|for fear|in an effort to|in a bid to"
+    r"|(?<!\bwas)(?<!\bwere)(?<!\bis)(?<!\bare)(?<!\bbe)\s+(?=due to\b)"  # not "he was due to head to Kufa"
+    r"|\s+(?=(?:because|owing to|so that|in order to|for fear|in an effort to|in a bid to"
     r"|as a result of|in response to|in retaliation|in protest|(?:only )?after|only (?:when|once|if))\b)", re.I)
 _FIRST_WORDS = re.compile(r"^[\"'(\[]*([A-Za-z]+)(?:\s+([A-Za-z]+))?")
 

@@ -41,7 +41,10 @@ _WHY = re.compile(
     r"|\b(?:reasons?|motives?|motivation|purpose|rationale|explanation|cause) (?:for|of|behind)\b"
     r"|\b's (?:reasons?|purpose|motive|aim|goal)\b"
     r"|\bwhat (?:set off|caused|causes|prompted|prompts|triggered|triggers|led|leads|drove|drives|motivated|"
-    r"motivates|sparked|made|makes|pushed|fuell?ed|explains?)\b"
+    r"motivates|sparked|made|makes|pushed|fuell?ed|explains?"
+    # Verbs that ask what stood in the way ("what held up the release?", "what kept X from ...").
+    r"|held up|holds up|delayed|delays|blocked|hindered"
+    r"|(?:stopped|stops|kept|keeps|prevented|prevents) (?:\w+ ){1,6}from)\b"
     r"|\bwhat (?:was|is|were|are|lay|lies) behind\b"
     r"|\bwhat (?:\w+ ){1,5}(?:hoping|trying|aiming|seeking|meant|intended|wanting|want|wanted|hope|hoped|aim|aimed)"
     r" to (?:achieve|show|do|accomplish|gain|signal|prove|say|send)\b"
@@ -124,7 +127,7 @@ _LOOKS_BACK = re.compile(r"""^["'(]*(?:this|that|it) (?:was|is|had been|has been
 _POINTS_BACK = re.compile(
     r"""^["'(]*(?:this|that|these|those|such)\b(?! (?:is|was) (?:why|how|what|when|where)\b)""", re.I)
 _MANNER = _words(
-    r"(?:by|after|from) [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
+    r"by [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
 # What an event led to, said in the sentence reporting it ("the retirement prompted Sadr to ...").
 _LED_TO = _words(

@@ -108,3 +108,24 @@ def test_an_event_sentence_that_points_back_is_explained_by_the_sentence_it_poin
         "Plans to update water systems will be vital in meeting demands driven by growth.",
     ), relevance=[0.1, 0.7, 1.0, 0.75], max_sentences=3, asked=asked_by(question))
     assert found.sentences[0] != 1
+
+
+def test_was_due_to_is_a_schedule_not_a_cause():
+    assert clauses("Sadr had just a few days before he was due to head to Kufa.") == [
+        "Sadr had just a few days before he was due to head to Kufa."]
+    assert clauses("The race was cancelled due to the pandemic.") == ["The race was cancelled", "due to the pandemic."]
+
+
+def test_a_clause_after_therefore_is_what_the_event_led_to_not_its_reason():
+    question = "What led the Sadrists to follow Haeri as their spiritual guide?"
+    found = explain("why", units(
+        "Previously, Sadrists would be embarrassed following Khamenei, and therefore working with his factions.",
+        "The minister spoke on Monday.",
+        "The week was quiet.",
+        "The rain fell.",
+        "The roads were closed.",
+        "The shops were shut.",
+        "When the elder Sadr was assassinated in 1999, the Sadrists began to follow Haeri spiritually.",
+    ), relevance=[1.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9], max_sentences=3, asked=asked_by(question))
+    # Both sentences match the question about as well; the one that gives its own reason is the answer.
+    assert found.explained and found.sentences[0] == 6

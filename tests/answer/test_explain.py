@@ -14,6 +14,9 @@ from rag.answer.explain import Unit, cues, explain, question_kind
     ("What is UNITAD's purpose in sharing its expertise?", "why"),
     ("What was Sadr hoping to show with the march?", "why"),
     ("How come the parade was cancelled?", "why"),
+    ("What held up the release of The Last of Us Part II?", "why"),
+    ("What kept the police from acting?", "why"),
+    ("What kept happening in Basra?", None),
     ("How did the guards treat the supporters?", "how"),
     ("According to the envoy, how can instability be tackled?", "how"),
     ("What happened after the supporters gathered outside his house?", "after"),
@@ -120,3 +123,10 @@ def test_more_causal_wordings():
     assert cues("In response, Sadr has tried to shore up his support.", "why").clause == 1.0
     assert cues("They investigate only after the case receives wide media attention.", "why").clause == 1.0
     assert cues("We cannot take them by force, as we don't have any legal provisions.", "why").clause == 0.6
+
+
+def test_how_looks_for_means_not_for_what_happened_after():
+    # "after beating X" says when, "thanks to" says how.
+    assert cues("France are champions again after beating Croatia 4-2 in the final.", "how").clause == 0.0
+    assert cues("Croatia made it to the final, thanks to its golden generation.", "how").clause > 0.5
+    assert cues("They won the vote by promising lower taxes.", "how").clause > 0.5
