@@ -46,7 +46,7 @@ _WHY = re.compile(
     r"|held up|holds up|delayed|delays|blocked|hindered"
     r"|(?:stopped|stops|kept|keeps|prevented|prevents) (?:\w+ ){1,6}from)\b"
     r"|\bwhat (?:was|is|were|are|lay|lies) behind\b"
-    r"|\bwhat (?:\w+ ){1,5}(?:hoping|trying|aiming|seeking|meant|intended|wanting|want|wanted|hope|hoped|aim|aimed)"
+    r"|\bwhat (?:[\w'-]+ ){1,6}(?:hoping|trying|aiming|seeking|meant|intended|wanting|want|wanted|hope|hoped|aim|aimed)"
     r" to (?:achieve|show|do|accomplish|gain|signal|prove|say|send)\b"
     r"|\bwhat (?:did|does|do) (?:\w+ ){1,4}(?:hope|aim|want|intend|seek|try|mean) to\b", re.I)
 _AFTER = re.compile(
@@ -126,6 +126,13 @@ _LOOKS_BACK = re.compile(r"""^["'(]*(?:this|that|it) (?:was|is|had been|has been
 # content of its claim, so for a why question about it that sentence is the reason.
 _POINTS_BACK = re.compile(
     r"""^["'(]*(?:this|that|these|those|such)\b(?! (?:is|was) (?:why|how|what|when|where)\b)""", re.I)
+# A sentence right after the event whose subject points back at it and says what it serves ("This
+# helps to alleviate the burden...", "That allows them to..."): the purpose of the event, so for a
+# why question it is scored as a clause of the event sentence (the mirror of _POINTS_BACK).
+_SERVES = re.compile(
+    r"""^["'(]*(?:this|that|it|doing so|such \w+)(?: \w+)? (?:helps?|helped|allows?|allowed|enables?|enabled|ensures?"""
+    r"""|ensured|serves?|served|aims?|aimed|saves?|saved|avoids?|avoided|prevents?|prevented|reduces?|reduced"""
+    r"""|(?:is|was|are|were) (?:meant|intended|designed|aimed|done) to)\b""", re.I)
 _MANNER = _words(
     r"by [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
@@ -327,6 +334,8 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
                 cue = _combine(unit_cues[i].neighbour, setup) * (1.0 - _EXPLAINED_AWAY * own[j])
                 if kind == "why" and distance == -1 and _POINTS_BACK.match(straighten_quotes(units[j].text)):
                     # What the event sentence's subject points at: a part of that sentence.
+                    cue, closeness = max(cue, _ANTECEDENT), 1.0
+                if kind == "why" and distance == 1 and _SERVES.match(straighten_quotes(unit.text)):
                     cue, closeness = max(cue, _ANTECEDENT), 1.0
             score = max(score, cue * closeness * event_weight[j])
         if not unit.can_be_event:

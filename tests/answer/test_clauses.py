@@ -129,3 +129,13 @@ def test_a_clause_after_therefore_is_what_the_event_led_to_not_its_reason():
     ), relevance=[1.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9], max_sentences=3, asked=asked_by(question))
     # Both sentences match the question about as well; the one that gives its own reason is the answer.
     assert found.explained and found.sentences[0] == 6
+
+
+def test_a_sentence_after_the_event_saying_what_it_serves_is_its_reason():
+    question = "Why does the community police resolve issues without going to police stations?"
+    found = explain("why", units(
+        "The role of the community police is to resolve issues without going to police stations.",
+        "This helps to alleviate the burden of the daily reports.",
+        "The officers also monitor cases, but there are reservations due to confidentiality.",
+    ), relevance=[1.0, 0.5, 0.6], max_sentences=3, asked=asked_by(question))
+    assert found.explained and found.sentences[0] == 1 and found.event == 0

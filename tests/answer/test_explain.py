@@ -17,6 +17,7 @@ from rag.answer.explain import Unit, cues, explain, question_kind
     ("What held up the release of The Last of Us Part II?", "why"),
     ("What kept the police from acting?", "why"),
     ("What kept happening in Basra?", None),
+    ("What was whoever made the masked-man video trying to achieve?", "why"),
     ("How did the guards treat the supporters?", "how"),
     ("According to the envoy, how can instability be tackled?", "how"),
     ("What happened after the supporters gathered outside his house?", "after"),
