@@ -133,6 +133,16 @@ _SERVES = re.compile(
     r"""^["'(]*(?:this|that|it|doing so|such \w+)(?: \w+)? (?:helps?|helped|allows?|allowed|enables?|enabled|ensures?"""
     r"""|ensured|serves?|served|aims?|aimed|saves?|saved|avoids?|avoided|prevents?|prevented|reduces?|reduced"""
     r"""|(?:is|was|are|were) (?:meant|intended|designed|aimed|done) to)\b""", re.I)
+# A reported claim ("a commander told MEE that the fighters were believed to be defecting",
+# "according to the aide, whoever was behind it wanted..."): group 1 is what was reported.
+_REPORTED_CLAIM = re.compile(
+    r"\b(?:told [A-Z][\w.]*(?: [A-Z][\w.]*)*|told (?:reporters|journalists|us|him|her|them)|said|says|explained|"
+    r"believed?|believes|added|insisted|claimed|stressed|noted) that (.+)"
+    r"|^\W*according to [^,]{3,60}, (.+)", re.I)
+# A reported claim about what the question names, right after the event: how news reports a reason
+# (MEE: "...ordered the expulsion of 18 fighters. A commander told MEE that the fighters were
+# believed to be defecting"). Scored as a causal neighbour.
+_REPORTED_REASON = 0.8
 _MANNER = _words(
     r"by [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
     r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
@@ -280,6 +290,13 @@ def own_clause(text: str, kind: str, asked: Asked | None, whole: float) -> float
     return max(own_reason(text, asked), listed, whole * _NEIGHBOUR)
 
 
+def reported_claim(sentence: str, asked: Asked) -> bool:
+    """True when the sentence reports a claim ("X told MEE that ...", "according to X, ...") and
+    the claim itself holds some of the question's words (it is about what the question names)."""
+    found = _REPORTED_CLAIM.search(straighten_quotes(sentence))
+    return bool(found) and asked(found.group(1) or found.group(2) or "") > 0
+
+
 def _closeness(kind: str, distance: int) -> float:
     """Weight of a sentence `distance` sentences after (positive) or before (negative) the event."""
     before, after = _WINDOW[kind]
@@ -337,6 +354,8 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
                     cue, closeness = max(cue, _ANTECEDENT), 1.0
                 if kind == "why" and distance == 1 and _SERVES.match(straighten_quotes(unit.text)):
                     cue, closeness = max(cue, _ANTECEDENT), 1.0
+                if kind == "why" and abs(distance) == 1 and asked is not None and reported_claim(unit.text, asked):
+                    cue, closeness = max(cue, _REPORTED_REASON * (1.0 - _EXPLAINED_AWAY * own[j])), _NEIGHBOUR
             score = max(score, cue * closeness * event_weight[j])
         if not unit.can_be_event:
             score *= _NOT_RETRIEVED

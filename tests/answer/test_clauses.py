@@ -139,3 +139,13 @@ def test_a_sentence_after_the_event_saying_what_it_serves_is_its_reason():
         "The officers also monitor cases, but there are reservations due to confidentiality.",
     ), relevance=[1.0, 0.5, 0.6], max_sentences=3, asked=asked_by(question))
     assert found.explained and found.sentences[0] == 1 and found.event == 0
+
+
+def test_a_reported_claim_about_the_event_right_after_it_is_its_reason():
+    question = "Why did Saraya al-Salam expel 18 fighters from the Basra Brigade?"
+    found = explain("why", units(
+        "Saraya al-Salam ordered the expulsion of 18 fighters from the Basra Brigade, without mentioning why.",
+        "A senior commander in Basra told MEE that the fighters were believed to be defecting to Asaib.",
+        "Two weeks later, the same branch ordered the expulsion of a Basra commander on charges of treason.",
+    ), relevance=[1.0, 0.6, 0.5], max_sentences=3, asked=asked_by(question))
+    assert found.explained and found.sentences[0] == 1 and found.event == 0
