@@ -145,7 +145,7 @@ _REPORTED_CLAIM = re.compile(
 _REPORTED_REASON = 0.8
 _MANNER = _words(
     r"by [a-z]+ing|by means of|through|using|via|with the help of|the way|method|methods"
-    r"|relying on|thanks to|instead|in (?:a|an) [a-z]+ (?:manner|way)")
+    r"|relying on|thanks to|instead|in (?:a|an) (?:[a-z]+ ){1,3}(?:manner|way|fashion)")
 # What an event led to, said in the sentence reporting it ("the retirement prompted Sadr to ...").
 _LED_TO = _words(
     r"prompt(?:ed|ing|s)|led to|leading to|resulted in|result(?:ing)? in|forc(?:ed|ing)|caus(?:ed|ing)|in response"

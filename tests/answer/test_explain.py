@@ -131,3 +131,7 @@ def test_how_looks_for_means_not_for_what_happened_after():
     assert cues("France are champions again after beating Croatia 4-2 in the final.", "how").clause == 0.0
     assert cues("Croatia made it to the final, thanks to its golden generation.", "how").clause > 0.5
     assert cues("They won the vote by promising lower taxes.", "how").clause > 0.5
+
+
+def test_a_manner_phrase_may_hold_several_words():
+    assert cues("The role of the police is to resolve issues in a friendly and educational manner.", "how").clause > 0.5
