@@ -26,6 +26,7 @@ Asked = Callable[[str], float]  # text -> share of the question's words it holds
 _BOUNDARY = re.compile(
     r"\s*[,;:]\s+|\s+[—–]\s+|\s+-{1,2}\s+"
     r"|(?<!\bwas)(?<!\bwere)(?<!\bis)(?<!\bare)(?<!\bbe)\s+(?=due to\b)"  # not "he was due to head to Kufa"
+    r"|\s+(?=by [a-z]{2,}ing\b)"  # "embarrassed Sadr by associating him with Khamenei": the means
     r"|\s+(?=(?:because|owing to|so that|in order to|for fear|in an effort to|in a bid to"
     r"|as a result of|in response to|in retaliation|in protest|(?:only )?after|only (?:when|once|if))\b)", re.I)
 _FIRST_WORDS = re.compile(r"^[\"'(\[]*([A-Za-z]+)(?:\s+([A-Za-z]+))?")
@@ -127,6 +128,8 @@ def adjunct_strength(clause: str, fronted: bool, opens_sentence: bool = False) -
         if first in {"on", "with", "upon", "until"} and not fronted:
             return 0.0
         return 0.6 if fronted else 0.5
+    if first == "by" and second.endswith("ing") and second not in _NOT_PARTICIPLES:
+        return 0.6  # the means by which the event came about: what made it so, for a why question
     if first == "whether" and second == "to":
         return 0.8  # "Whether to share the burden or seek help, women share their stories"
     if first == "on" and second in {"charges", "charge", "grounds", "suspicion", "accusations", "behalf"}:

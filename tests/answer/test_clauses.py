@@ -149,3 +149,10 @@ def test_a_reported_claim_about_the_event_right_after_it_is_its_reason():
         "Two weeks later, the same branch ordered the expulsion of a Basra commander on charges of treason.",
     ), relevance=[1.0, 0.6, 0.5], max_sentences=3, asked=asked_by(question))
     assert found.explained and found.sentences[0] == 1 and found.event == 0
+
+
+def test_the_means_of_an_event_is_part_of_why_it_mattered():
+    assert clauses("Haeri embarrassed Sadr by associating him with Khamenei.") == [
+        "Haeri embarrassed Sadr", "by associating him with Khamenei."]
+    assert adjunct_strength("by associating him with Khamenei.", fronted=False) == 0.6
+    assert adjunct_strength("by the end of the year", fronted=False) == 0.0
