@@ -15,6 +15,17 @@ told MEE that..."), or in the sentences just before it, which set up the consequ
    question (itself, for a causal clause; a few sentences before or after in the same article
    otherwise). The best such sentence comes first, the event after it.
 
+Four shapes found by studying the failures (each a property of news wording, none of a question):
+- several sentences often match the question almost equally well; among those, the one that also
+  gives its own reason is the event the question names (the joint score own reason x match picks
+  it, instead of the single best match);
+- consequence connectives ("X, and therefore Y", "hence", "as a result,") point forward: what
+  follows them is what the event led to, never its reason;
+- a reported claim about what the question names next to the event ("a commander told MEE that
+  the fighters were believed to be defecting", "according to the aide, ...") is a reported reason;
+- a sentence right after the event saying what it serves ("This helps to alleviate...") is its
+  purpose.
+
 When nothing near the event explains it, the caller says so instead of presenting the event as
 its own cause. "how" questions look for manner wording ("by ...ing", "through", "using") and
 "what happened after" questions for the sentences that follow the event.
