@@ -111,7 +111,7 @@ class LocalStore:
     def _caught_up_dense(self, dense: DenseIndex | None, current: int) -> DenseIndex:
         """The vector index at generation `current`: this process's, the newest saved one, or
         one built from the record; then the record's later changes applied."""
-        for attempt in range(2):
+        for _ in range(2):
             if dense is None:
                 dense = DenseIndex.load_newest(self.folder)
             if dense is None:
