@@ -155,21 +155,22 @@ class Engine:
         extraction = Extraction()
         if not abstained:
             extraction = extract_answer(
-                query, query_vector, set(query_terms), passages, self._sentence_vectors(store, hits),
+                query, query_vector, set(query_terms), passages,
+                self._sentence_vectors(store, {h.chunk_id: stored[h.chunk_id].chunk.text for h in hits}),
                 lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences, store.document)
         return Answer(question, abstained, tuple(passages) + extraction.added_passages, extraction.sentences, query,
                       reason, evidence if hits else None, extraction.note, len(extraction.added_passages))
 
-    def _sentence_vectors(self, store: IndexStore, hits: list) -> Callable[[list[str]], np.ndarray]:
-        """How the answer gets sentence vectors: those stored at ingest for the passages and
-        their neighbouring chunks (pooled from the passage's own model pass), the model for
-        any other sentence."""
+    def _sentence_vectors(self, store: IndexStore, texts: dict[int, str]) -> Callable[[list[str]], np.ndarray]:
+        """How the answer gets sentence vectors: those stored at ingest for the passages (`texts`,
+        by chunk id) and their neighbouring chunks (pooled from the passage's own model pass),
+        the model for any other sentence."""
         known: dict[str, np.ndarray] = {}
         if hasattr(store, "pieces"):
-            ids = [h.chunk_id for h in hits]
-            ids += store.neighbours(ids) if hasattr(store, "neighbours") else []
-            texts = {c: s.chunk.text for c, s in store.chunks(ids).items()}
-            for chunk_id, pieces in store.pieces(ids, vectors=True).items():
+            texts = dict(texts)
+            others = [c for c in (store.neighbours(texts) if hasattr(store, "neighbours") else []) if c not in texts]
+            texts.update((c, s.chunk.text) for c, s in store.chunks(others).items())
+            for chunk_id, pieces in store.pieces(list(texts), vectors=True).items():
                 for piece in pieces:
                     if piece.vector is not None and chunk_id in texts:
                         known.setdefault(texts[chunk_id][piece.start:piece.end], piece.vector)
