@@ -38,3 +38,20 @@ def real_engine(tmp_path_factory) -> Engine:
     engine = Engine(Settings(), tmp_path_factory.mktemp("real") / "index")
     engine.ingest([SAMPLE])
     return engine
+
+
+def make_cli(config: Path, index: Path):
+    """`rag` through click's runner on one index and config; `run(..., ok=True)` asserts exit 0."""
+    from click.testing import CliRunner
+
+    from rag.cli import main
+
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(main, [*args, "--index", str(index), "--config", str(config)])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run

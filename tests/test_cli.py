@@ -7,23 +7,14 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, make_cli
 
 
 @pytest.fixture
 def cli(tmp_path: Path):
     config = tmp_path / "config.yaml"
     config.write_text("embedding:\n  backend: fake\n  dimension: 64\n")
-    index = tmp_path / "index"
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(main, [*args, "--index", str(index), "--config", str(config)])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
+    return make_cli(config, tmp_path / "index")
 
 
 def test_ingest_ask_stats_round_trip(cli):

@@ -7,24 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from rag.cli import main
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, make_cli
 
 SADR = "why did Sadr cancel his itikaf?"
-
-
-def make_cli(config: Path, index: Path):
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(main, [*args, "--index", str(index), "--config", str(config)])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def api_client(config: Path, engine=None):
