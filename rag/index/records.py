@@ -279,8 +279,8 @@ class Records:
     def iter_vectors(self, batch: int = 20000, chunk_ids: list[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, vectors) in batches: every chunk, or the given ids."""
         if chunk_ids is not None:
+            dimension = int(self.meta().get("dimension") or 0)
             for part in _batches(chunk_ids, batch):
-                dimension = int(self.meta().get("dimension") or 0)
                 yield np.asarray(part, dtype=np.int64), self.vectors(part, dimension)
             return
         last = -1
