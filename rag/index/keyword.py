@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -28,6 +29,27 @@ def _ready_folders(data: Path) -> list[Path]:
     found = [(int(p.name.split("-")[1]), p) for p in data.glob("keyword-*")
              if p.name.split("-")[1].isdigit() and (p / READY).is_file()]
     return [p for _, p in sorted(found, reverse=True)]
+
+
+def _vanished(exc: BaseException) -> bool:
+    """Whether tantivy failed because a segment file disappeared while it opened the index."""
+    return "FileDoesNotExist" in str(exc) or "No such file" in str(exc)
+
+
+def _opened(open_once, attempts: int = 6):
+    """`open_once()`, tried again while segment files vanish under it.
+
+    A writer in another process merges segments and deletes the files no commit needs any more;
+    a process that read the previous commit's list a moment before then finds a file gone. The
+    next try reads the new list. A file still missing after that is real damage.
+    """
+    for attempt in range(attempts):
+        try:
+            return open_once()
+        except (ValueError, OSError) as exc:
+            if attempt == attempts - 1 or not _vanished(exc):
+                raise
+            time.sleep(0.01 * 2 ** attempt)
 
 
 def _analyzer():
@@ -58,10 +80,14 @@ class KeywordIndex:
         import tantivy
 
         self.folder = folder
+
+        def open_once():
+            index = tantivy.Index(_schema(), path=str(folder), reuse=True)
+            index.register_tokenizer(_TOKENIZER, _analyzer())
+            return index, index.searcher()
+
         try:
-            self._index = tantivy.Index(_schema(), path=str(folder), reuse=True)
-            self._index.register_tokenizer(_TOKENIZER, _analyzer())
-            self._searcher = self._index.searcher()
+            self._index, self._searcher = _opened(open_once)
         except (ValueError, OSError) as exc:
             raise IndexDamagedError(f"{folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
                                     "(it rebuilds the keyword index from the record)") from exc
@@ -69,20 +95,24 @@ class KeywordIndex:
     @classmethod
     def open(cls, data: Path, create: bool = False) -> "KeywordIndex":
         """The keyword index in use in data folder `data`; with `create`, an empty first one."""
-        for _ in range(3):
+        for attempt in range(4):
+            if attempt:
+                time.sleep(0.02 * attempt)  # a repair in another process is switching folders
             ready = _ready_folders(data)
             if not ready:
                 if create:
                     index = cls.new(data)
                     index.publish()
                     return index
-                raise IndexDamagedError(f"{data / 'keyword-*'} is missing: run `rag check --repair` (it rebuilds "
-                                        "the keyword index from the record; nothing is embedded again)")
+                continue  # listed before a new folder was ready, checked after the old one went
             try:
                 return cls(ready[0])
             except IndexDamagedError:
-                if ready[0].exists():
-                    raise  # else a newer one replaced it while we looked: look again
+                if _ready_folders(data)[:1] == ready[:1]:
+                    raise  # else a newer one replaced it while we opened it: look again
+        if not _ready_folders(data):
+            raise IndexDamagedError(f"{data / 'keyword-*'} is missing: run `rag check --repair` (it rebuilds "
+                                    "the keyword index from the record; nothing is embedded again)")
         raise IndexDamagedError(f"the keyword index in {data} keeps changing: try again")
 
     @classmethod
@@ -101,27 +131,59 @@ class KeywordIndex:
             if other != self.folder and other.is_dir():
                 shutil.rmtree(other, ignore_errors=True)
 
+    @property
+    def replaced(self) -> bool:
+        """Whether a newer index (a repair's) is in use instead of this one."""
+        return _ready_folders(self.folder.parent)[:1] != [self.folder]
+
     # reading ---------------------------------------------------------------------------------
 
     def reload(self) -> None:
         """See the latest commit (of this or another process)."""
-        self._index.reload()
-        self._searcher = self._index.searcher()
+
+        def reload_once():
+            self._index.reload()
+            return self._index.searcher()
+
+        try:
+            self._searcher = _opened(reload_once)
+        except (ValueError, OSError) as exc:
+            raise IndexDamagedError(f"{self.folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
+                                    "(it rebuilds the keyword index from the record)") from exc
+
+    def _read(self, read):
+        """`read(searcher)`, once more on a reloaded searcher if a segment proved unreadable.
+
+        tantivy opens some segment files lazily: when a writer in another process deleted one
+        between our reading the commit and opening it, the search fails. The reload sees the
+        writer's newer commit; failing again means real damage.
+        """
+        try:
+            return read(self._searcher)
+        except ValueError:
+            self.reload()
+        try:
+            return read(self._searcher)
+        except ValueError as exc:
+            raise IndexDamagedError(f"{self.folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
+                                    "(it rebuilds the keyword index from the record)") from exc
 
     @property
     def generation(self) -> int:
         """The record generation this index reflects (0: none)."""
         import tantivy
 
-        hits = self._searcher.search(tantivy.Query.term_query(self._index.schema, "chunk_id", _MARKER), 1,
-                                     count=False).hits
-        if not hits:
-            return 0
-        return int(self._searcher.fast_field_values("generation", [hits[0][1]])[0] or 0)
+        def read(searcher) -> int:
+            hits = searcher.search(tantivy.Query.term_query(self._index.schema, "chunk_id", _MARKER), 1,
+                                   count=False).hits
+            return int(searcher.fast_field_values("generation", [hits[0][1]])[0] or 0) if hits else 0
+
+        return self._read(read)
 
     def __len__(self) -> int:
         """Chunks indexed (the marker left out)."""
-        return max(0, self._searcher.num_docs - (1 if self.generation else 0))
+        generation = self.generation
+        return max(0, self._searcher.num_docs - (1 if generation else 0))
 
     def _terms_query(self, terms: list[str]):
         import tantivy
@@ -132,11 +194,14 @@ class KeywordIndex:
             [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "tokens", t)) for t in unique])
 
     def _run(self, query, limit: int) -> tuple[list[int], list[float]]:
-        hits = self._searcher.search(query, limit, count=False).hits
-        if not hits:
-            return [], []
-        ids = self._searcher.fast_field_values("chunk_id", [address for _, address in hits])
-        return [int(i) for i in ids], [float(score) for score, _ in hits]
+        def read(searcher) -> tuple[list[int], list[float]]:
+            hits = searcher.search(query, limit, count=False).hits
+            if not hits:
+                return [], []
+            ids = searcher.fast_field_values("chunk_id", [address for _, address in hits])
+            return [int(i) for i in ids], [float(score) for score, _ in hits]
+
+        return self._read(read)
 
     def search(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
         """The k best chunks for `terms`, best first (only chunks holding a term)."""
@@ -163,11 +228,8 @@ class KeywordIndex:
     def idf(self, terms: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency of each term; a term no chunk holds gets the highest."""
         n = len(self)
-        out = {}
-        for term in terms:
-            df = self._searcher.doc_freq("tokens", term) if n else 0
-            out[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        return out
+        frequencies = self._read(lambda searcher: [searcher.doc_freq("tokens", t) if n else 0 for t in terms])
+        return {term: math.log(1.0 + (n - df + 0.5) / (df + 0.5)) for term, df in zip(terms, frequencies)}
 
     # writing ---------------------------------------------------------------------------------
 

@@ -219,9 +219,14 @@ class LocalStore:
     def _keyword_current(self) -> KeywordIndex:
         """This process's keyword index, reloaded; reopened when a repair replaced it."""
         keyword = self._keyword
-        if keyword is None or not keyword.folder.exists():
+        if keyword is None or keyword.replaced:
             return KeywordIndex.open(self.folder)
-        keyword.reload()
+        try:
+            keyword.reload()
+        except IndexDamagedError:
+            if not keyword.replaced:
+                raise
+            return KeywordIndex.open(self.folder)  # a repair switched folders while we reloaded
         return keyword
 
     def _catch_up_keyword(self) -> None:
