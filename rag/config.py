@@ -53,6 +53,9 @@ class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1)
     # Abstain when best similarity + key-word coverage falls below this (rag/answer/abstain.py).
     min_evidence: float = Field(0.85, ge=0.0, le=2.0)
+    # How why/how/after answers order the sentences around the event: the ranker learned from
+    # question sets (rag/answer/ranker.py), or the hand-set rule scores alone.
+    explain_order: Literal["learned", "rules"] = "learned"
 
 
 class UISettings(_Section):

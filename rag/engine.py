@@ -11,6 +11,7 @@ import numpy as np
 from embeddings import Embedder, make_embedder
 from rag.answer.abstain import keyword_coverage, should_abstain
 from rag.answer.extract import Extraction, extract_answer
+from rag.answer.ranker import default_ranker
 from rag.config import Settings, default_index_dir
 from rag.errors import IndexMissingError
 from rag.index.base import IndexStore
@@ -157,7 +158,8 @@ class Engine:
             extraction = extract_answer(
                 query, query_vector, set(query_terms), passages,
                 self._sentence_vectors(store, {h.chunk_id: stored[h.chunk_id].chunk.text for h in hits}),
-                lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences, store.document)
+                lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences, store.document,
+                default_ranker() if self.settings.answer.explain_order == "learned" else None)
         return Answer(question, abstained, tuple(passages) + extraction.added_passages, extraction.sentences, query,
                       reason, evidence if hits else None, extraction.note, len(extraction.added_passages))
 

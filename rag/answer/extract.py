@@ -14,6 +14,7 @@ import numpy as np
 
 from rag.answer.context import ArticleLookup, Placed, article_orders, cite_outside, passage_sentences
 from rag.answer.explain import Unit, explain, question_kind
+from rag.answer.ranker import Ranker
 from rag.retrieve.rerank import answer_type_score, expected_answer_type, passage_pieces
 from rag.types import AnswerSentence, Passage
 
@@ -38,17 +39,18 @@ class Extraction:
 
 def extract_answer(query: str, question_vector: np.ndarray, question_terms: set[str], passages: list[Passage],
                    embed_sentences: EmbedSentences, tokens: Tokenize, max_sentences: int,
-                   article: ArticleLookup | None = None) -> Extraction:
+                   article: ArticleLookup | None = None, ranker: Ranker | None = None) -> Extraction:
     """Up to `max_sentences` sentences that answer the question, best first.
 
     `embed_sentences` is the one way sentences are embedded (so they may come from storage);
     `article(doc_id)` returns an article's full text, to look at the sentences around a
-    passage (optional: without it only the passages' own sentences are used).
+    passage (optional: without it only the passages' own sentences are used). `ranker` orders
+    the sentences of an explanation (rag.answer.ranker); without it the rules' scores do.
     """
     kind = question_kind(query)
     if kind is not None:
         explained = _explain(kind, query, question_vector, question_terms, passages, embed_sentences, tokens,
-                             max_sentences, article)
+                             max_sentences, article, ranker)
         if explained is not None:
             return explained
     return Extraction(_best_matching(query, question_vector, question_terms, passages, embed_sentences, tokens,
@@ -102,7 +104,7 @@ def _rank_prior(rank: int) -> float:
 
 def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms: set[str], passages: list[Passage],
              embed_sentences: EmbedSentences, tokens: Tokenize, max_sentences: int,
-             article: ArticleLookup | None) -> Extraction | None:
+             article: ArticleLookup | None, ranker: Ranker | None) -> Extraction | None:
     """The explanation first, then the event; the event alone with a note when nothing explains
     it. None when the passages have no sentence to work with."""
     placed = [p for p in passage_sentences(passages) if len(p.text.split()) >= 4]
@@ -116,7 +118,8 @@ def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms:
     units = [Unit(p.text, p.doc_id, order, can_be_event=i < len(placed))
              for i, (p, order) in enumerate(zip(everything, orders))]
     relevance += [0.0] * (len(everything) - len(placed))
-    chosen = explain(kind, units, relevance, max_sentences, lambda text: _overlap(question_terms, text, tokens))
+    chosen = explain(kind, units, relevance, max_sentences, lambda text: _overlap(question_terms, text, tokens),
+                     ranker)
     if chosen is None:
         return None
     added: dict[tuple[str, int], Passage] = {}
