@@ -8,7 +8,7 @@ builds under .index/); the sentences the answer chooses from are recorded with t
 and a sentence is a positive when it holds one of the question's answer strings (the eval
 matching rule). The model is a conditional logit: a softmax over one question's sentences, with
 an L2 penalty chosen by leave-one-set-out cross-validation. The sets written apart from the
-system to check it (data/eval/why-fresh/) are never read here.
+system to check it last (data/eval/why-fresh2/) are never read here.
 """
 
 from __future__ import annotations
@@ -35,15 +35,22 @@ from rag.config import load_settings  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 from rag.text import normalize_for_match as normalize  # noqa: E402
 
-# (question set, index built by `make eval`): the sets the rules were studied on.
+# (question set, index built by `make eval`): every why/how/after set but data/eval/why-fresh2/.
 TRAINING_SETS = [
     ("tests/data/why-sample-dev.jsonl", ".index/sample"),
+    ("tests/answer/why-sample-dev-extra.jsonl", ".index/sample"),
+    ("tests/answer/why-dev-more.jsonl", ".index/sample"),
+    ("tests/answer/how-after-dev.jsonl", ".index/sample"),
     ("tests/data/why-sample-heldout.jsonl", ".index/sample"),
     ("tests/data/why-sample-unseen.jsonl", ".index/sample"),
     ("data/eval/why-final/why-sample-final.jsonl", ".index/sample"),
+    ("data/eval/why-fresh/why-sample-fresh.jsonl", ".index/sample"),
+    ("tests/answer/why-rgb-dev.jsonl", ".index/rgb"),
+    ("tests/answer/why-rgb-dev-more.jsonl", ".index/rgb"),
     ("tests/data/why-rgb-heldout.jsonl", ".index/rgb"),
     ("tests/data/why-rgb-unseen.jsonl", ".index/rgb"),
     ("data/eval/why-final/why-rgb-final.jsonl", ".index/rgb"),
+    ("data/eval/why-fresh/why-rgb-fresh.jsonl", ".index/rgb"),
 ]
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
@@ -53,6 +60,7 @@ class Question:
     """One question's candidate sentences: features, which hold the answer, the rules' first."""
 
     set_name: str
+    corpus: str
     x: np.ndarray
     positive: np.ndarray
     rule_first: int
@@ -67,9 +75,9 @@ def record(path: str, index: str) -> list[Question]:
     calls = []
     real = extract.explain
 
-    def recording(kind, units, relevance, max_sentences, asked=None, ranker=None):
-        calls.append((kind, units, relevance, asked))
-        return real(kind, units, relevance, max_sentences, asked, ranker)
+    def recording(kind, units, relevance, max_sentences, asked=None, ranker=None, terms=frozenset()):
+        calls.append((kind, units, relevance, asked, terms))
+        return real(kind, units, relevance, max_sentences, asked, ranker, terms)
 
     out = []
     with mock.patch.object(extract, "explain", recording):
@@ -81,13 +89,13 @@ def record(path: str, index: str) -> list[Question]:
             engine.ask(question["question"])
             if not calls:
                 continue  # not a why/how/after question to the system, or abstained
-            kind, units, relevance, asked = calls[-1]
-            scoring = score_units(kind, units, relevance, asked)
+            kind, units, relevance, asked, terms = calls[-1]
+            scoring = score_units(kind, units, relevance, asked, terms)
             answers = [normalize(a) for a in question["answers"]]
             positive = np.array([any(a in normalize(u.text) for a in answers) for u in units])
             if scoring is None or not positive.any():
                 continue  # no sentence to learn from
-            out.append(Question(Path(path).stem, features(scoring, asked), positive, scoring.rule_order()[0]))
+            out.append(Question(Path(path).stem, Path(index).name, features(scoring, asked), positive, scoring.rule_order()[0]))
     return out
 
 
@@ -137,8 +145,8 @@ def main() -> None:
         if best is None or right > best[0]:
             best = (right, penalty)
     for train_corpus in ("sample", "rgb"):
-        train = [q for q in questions if train_corpus in q.set_name]
-        test = [q for q in questions if train_corpus not in q.set_name]
+        train = [q for q in questions if q.corpus == train_corpus]
+        test = [q for q in questions if q.corpus != train_corpus]
         weights = fit(train, best[1])
         print(f"fit on {train_corpus} only, tested on the other corpus: learned {first_right(weights, test)}"
               f"/{len(test)}, rules {first_right(None, test)}")

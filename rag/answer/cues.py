@@ -153,6 +153,13 @@ _MANNER = _words(
 _LED_TO = _words(
     r"prompt(?:ed|ing|s)|led to|leading to|resulted in|result(?:ing)? in|forc(?:ed|ing)|caus(?:ed|ing)|in response"
     r"|as a result|trigger(?:ed|ing)|spark(?:ed|ing)|so that|therefore|consequently")
+# "awarded ... for his uncompromising ...", "won the trophy on the strength of ...": the reason for
+# an award, a verdict or a reputation, said with "for".
+_FOR_REASON = re.compile(
+    r"\b(?:awarded|honou?red|praised|recogni[sz]ed|cited|celebrated|critici[sz]ed|condemned|blamed|fined|punished"
+    r"|arrested|jailed|sentenced|charged|sued|thanked|famous|nominated|rewarded)"
+    r"\b[^.;]{0,80}?\bfor (?!the (?:first|second|third|last|next)\b|(?:the )?(?:\d|years?|months?|weeks?|days?)\b)"
+    r"|\bon the strength of\b", re.I)
 # Wording of what came next.
 _CONSEQUENCE = _words(
     r"then|later|afterwards|subsequently|since then|in response|as a result|response|responded|react(?:ed|ion)"
@@ -209,7 +216,7 @@ def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
         if _LOOSELY_CAUSAL.search(text):
             causal = max(causal, 0.6)
         temporal = 0.5 if _TEMPORAL.search(text) else 0.0
-        purpose = 0.8 if _PURPOSE_CLAUSE.search(text) else 0.0
+        purpose = 0.8 if _PURPOSE_CLAUSE.search(text) or _FOR_REASON.search(text) else 0.0
         clause = combine(causal, temporal, purpose)
         looks_back = 0.5 if _LOOKS_BACK.match(text) else 0.0
         return Cues(clause, combine(clause, reported, looks_back))
@@ -249,3 +256,16 @@ def reported_claim(sentence: str, asked: Asked) -> bool:
     the claim itself holds some of the question's words (it is about what the question names)."""
     found = _REPORTED_CLAIM.search(straighten_quotes(sentence))
     return bool(found) and asked(found.group(1) or found.group(2) or "") > 0
+
+
+# Each kind of wording on its own, for the learned order (rag.answer.ranker).
+_FLAGS = {"causal": _CAUSAL, "loosely_causal": _LOOSELY_CAUSAL, "temporal": _TEMPORAL, "purpose": _PURPOSE_CLAUSE,
+          "for_reason": _FOR_REASON, "reported": _REPORTED, "looks_back": _LOOKS_BACK, "forward": _FORWARD,
+          "manner": _MANNER, "consequence": _CONSEQUENCE}
+FLAG_NAMES = tuple(_FLAGS)
+
+
+def cue_flags(sentence: str) -> dict[str, float]:
+    """1.0 for each kind of explaining wording the sentence holds, 0.0 otherwise."""
+    text = straighten_quotes(sentence).strip()
+    return {name: float(bool(pattern.search(text))) for name, pattern in _FLAGS.items()}

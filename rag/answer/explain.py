@@ -121,6 +121,7 @@ class Scoring:
     cues: list[Cues]
     own: list[float]
     self_first: int | None
+    terms: frozenset[str] = frozenset()  # the question's key words (keyword_tokens)
 
     def near(self, i: int) -> list[tuple[float, int]]:
         """(closeness, event) for the event candidates that unit i may explain."""
@@ -142,8 +143,10 @@ class Scoring:
         return sorted(range(len(self.units)), key=lambda i: (i != self.self_first, -self.rule[i], i))
 
 
-def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Asked | None = None) -> Scoring | None:
-    """The rule scores of every unit (see `explain`); None when there are no event candidates."""
+def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Asked | None = None,
+                terms: frozenset[str] = frozenset()) -> Scoring | None:
+    """The rule scores of every unit (see `explain`); None when there are no event candidates.
+    `terms`: the question's key words (for the ranker's features)."""
     events = [i for i, u in enumerate(units) if u.can_be_event]
     top = max((relevance[i] for i in events), default=0.0)
     if top <= 0:
@@ -155,7 +158,7 @@ def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Ask
         by_doc.setdefault(units[i].doc_id, []).append(i)
     unit_cues = [cues(unit.text, kind, asked) for unit in units]
     own = [own_clause(unit.text, kind, asked, unit_cues[i].clause) for i, unit in enumerate(units)]
-    scoring = Scoring(kind, units, event_weight, best_event, by_doc, [], unit_cues, own, None)
+    scoring = Scoring(kind, units, event_weight, best_event, by_doc, [], unit_cues, own, None, frozenset(terms))
     for i, unit in enumerate(units):
         score = 0.0
         for closeness, j in scoring.near(i):
@@ -192,17 +195,18 @@ def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Ask
 
 
 def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences: int,
-            asked: Asked | None = None, ranker: "Ranker | None" = None) -> Explanation | None:
+            asked: Asked | None = None, ranker: "Ranker | None" = None,
+            terms: frozenset[str] = frozenset()) -> Explanation | None:
     """Choose the explanation sentences and the event (indices into `units`), best first.
 
     `relevance[i]` is how well unit i matches the question (any scale, higher is better; only
     units that `can_be_event` count). A unit's rule score is its cue strength times its
     closeness to an event candidate times how well that candidate matches the question, best
-    over the candidates. `asked` as for `cues`. The rules decide whether anything explains the
+    over the candidates. `asked` as for `cues`; `terms` the question's key words. The rules decide whether anything explains the
     event; `ranker` (rag.answer.ranker), when given, orders the units from the rule scores and
     their other features, else the rule scores do. None when there are no event candidates.
     """
-    scoring = score_units(kind, units, relevance, asked)
+    scoring = score_units(kind, units, relevance, asked, terms)
     if scoring is None:
         return None
     rule_order = scoring.rule_order()

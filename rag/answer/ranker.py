@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answer.cues import POINTS_BACK, SERVES, Asked, reported_claim
-from rag.text import straighten_quotes
+from rag.answer.cues import FLAG_NAMES, POINTS_BACK, SERVES, Asked, cue_flags, reported_claim
+from rag.text import keyword_tokens, straighten_quotes
 
 if TYPE_CHECKING:
     from rag.answer.explain import Scoring
@@ -37,7 +37,7 @@ _PLACES = {-1: "before_1", -2: "before_2", -3: "before_3_4", -4: "before_3_4",
 _SHARED = ("match", "best", "self_first", "rule", "rule_top", "rule_log", "rule_2", "rule_3", "clause", "neighbour", "own", "asked",
            "length", "retrieved", "question", "quote", "reported_claim", "antecedent", "points_back",
            "serves", "before_1", "before_2", "after_1", "after_2", "elsewhere",
-           "near_before_1", "near_after_1")
+           "near_before_1", "near_after_1", "match_2", "match_3", "novel", "novel_words") + FLAG_NAMES
 # Features whose weight differs by question kind: a copy for how and one for after questions.
 _BY_KIND = ("best", "rule", "rule_log", "rule_top", "clause", "neighbour", "own", "before_1", "before_2", "after_1",
             "after_2")
@@ -45,7 +45,7 @@ FEATURES = _SHARED + tuple(f"{kind}:{name}" for kind in ("how", "after") for nam
 
 
 def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
-    """One row of FEATURES per unit of `scoring`."""
+    """One row of FEATURES per unit of `scoring` (`scoring.terms`: the question's key words)."""
     units, kind = scoring.units, scoring.kind
     index = {name: n for n, name in enumerate(FEATURES)}
     rows = np.zeros((len(units), len(FEATURES)), dtype=np.float64)
@@ -54,6 +54,8 @@ def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
     place = {(u.doc_id, u.order): i for i, u in enumerate(units)}
     best = units[scoring.best_event]
     near_equal = [j for j, w in scoring.event_weight.items() if w >= NEAR_EQUAL]
+    by_match = sorted(scoring.event_weight, key=lambda j: (-scoring.event_weight[j], j))
+    match_rank = {j: n for n, j in enumerate(by_match)}
     for i, unit in enumerate(units):
         text = straighten_quotes(unit.text).strip()
         following = place.get((unit.doc_id, unit.order + 1))
@@ -80,7 +82,16 @@ def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
                 straighten_quotes(units[following].text).strip()))),
             "points_back": float(bool(POINTS_BACK.match(text))),
             "serves": float(bool(SERVES.match(text))),
+            "match_2": float(match_rank.get(i) == 1),
+            "match_3": float(match_rank.get(i) == 2),
+            **cue_flags(text),
         }
+        # What the sentence says beyond the question's words: a reason is something new.
+        own_words = set(keyword_tokens(text))
+        if own_words and scoring.terms:
+            novel = own_words - scoring.terms
+            values["novel"] = len(novel) / len(own_words)
+            values["novel_words"] = min(1.0, len(novel) / 20)
         distance = unit.order - best.order if unit.doc_id == best.doc_id else None
         if distance is None or abs(distance) > 4:
             values["elsewhere"] = 1.0

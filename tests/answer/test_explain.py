@@ -147,3 +147,10 @@ def test_how_looks_for_means_not_for_what_happened_after():
 
 def test_a_manner_phrase_may_hold_several_words():
     assert cues("The role of the police is to resolve issues in a friendly and educational manner.", "how").clause > 0.5
+
+
+def test_the_reason_for_an_award_or_a_verdict_said_with_for_is_a_cue():
+    assert cues('The prize was awarded to Gurnah "for his uncompromising and compassionate penetration".', "why").clause > 0
+    assert cues("He won the trophy on the strength of remarkable performances.", "why").clause > 0
+    assert cues("He was jailed for the first time in 2019.", "why").clause == 0.0
+    assert cues("He asked what food they would be given for their days of reflection.", "why").clause == 0.0

@@ -42,7 +42,7 @@ STORY = [
 def test_the_shipped_weights_name_every_feature_and_say_what_they_were_fitted_on():
     shipped = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert list(shipped["weights"]) == list(FEATURES)
-    assert shipped["questions"] > 100 and all("why-fresh" not in s for s in shipped["sets"])
+    assert shipped["questions"] > 100 and all("why-fresh2" not in s for s in shipped["sets"])
     assert default_ranker() is not None
 
 
@@ -53,14 +53,18 @@ def test_weights_naming_an_unknown_feature_are_refused():
 
 def test_features_place_each_sentence_relative_to_the_best_matching_event():
     units = [Unit(text, "town", n) for n, text in enumerate(STORY)] + [Unit("Elsewhere a bridge opened.", "other", 0)]
-    scoring = score_units("why", units, [0.1, 0.3, 1.0, 0.2, 0.1], _asked("Why did the mayor close the bridge?"))
+    terms = frozenset(keyword_tokens("Why did the mayor close the bridge?"))
+    scoring = score_units("why", units, [0.1, 0.3, 1.0, 0.2, 0.1], _asked("Why did the mayor close the bridge?"), terms)
     rows = features(scoring, _asked("Why did the mayor close the bridge?"))
     column = {name: rows[:, n] for n, name in enumerate(FEATURES)}
     assert rows.shape == (5, len(FEATURES))
     assert list(column["best"]) == [0, 0, 1, 0, 0]
     assert list(column["before_1"]) == [0, 1, 0, 0, 0] and list(column["before_2"]) == [1, 0, 0, 0, 0]
     assert list(column["after_1"]) == [0, 0, 0, 1, 0] and list(column["elsewhere"]) == [0, 0, 0, 0, 1]
-    assert column["clause"][1] > 0  # "after the storms"
+    assert column["clause"][1] > 0 and column["temporal"][1] == 1  # "after the storms"
+    assert column["match_2"][1] == 1 and column["match_3"][3] == 1
+    # What a sentence says beyond the question: all of "council met Monday", none of "mayor closed the bridge"
+    assert column["novel"][0] == 1.0 and column["novel"][2] < column["novel"][1]
     assert not column["how:best"].any()  # kind copies are for how and after questions only
     how = features(score_units("how", units, [0.1, 0.3, 1.0, 0.2, 0.1]), None)
     assert list(how[:, FEATURES.index("how:best")]) == [0, 0, 1, 0, 0]
@@ -103,7 +107,7 @@ def test_the_fit_finds_the_feature_that_marks_the_answer_and_its_gradient_is_rig
         x[answer, marker] = 1.0
         positive = np.zeros(6, bool)
         positive[answer] = True
-        questions.append(trainer.Question("synthetic", x, positive, rule_first=0))
+        questions.append(trainer.Question("synthetic", "sample", x, positive, rule_first=0))
     weights = trainer.fit(questions, penalty=0.01)
     assert trainer.first_right(weights, questions) == 40
     assert np.argmax(weights) == marker
