@@ -45,10 +45,17 @@ _WHY = re.compile(
     r"|\b(?:reasons?|motives?|motivation|purpose|rationale|explanation|cause) (?:for|of|behind)\b"
     r"|\b's (?:reasons?|purpose|motive|aim|goal)\b"
     rf"|\bwhat (?:\w+ly )?(?:(?:is|are|was|were|has|have|had)(?: been)? )?(?:{_CAUSING})\b"
+    # any past-tense verb with "what" as its subject: "what spoiled / influenced / landed X ..."
+    r"|^\W*what (?:\w+ly )?(?!happened\b|followed\b|changed\b)[a-z]{3,}ed\b"
+    r"|^\W*what (?:is|are|was|were) (?!happening\b|going\b)[a-z]{3,}ing\b"
+    # "what won X its acclaim", "what put X alongside Y", "what left the marks"
+    r"|^\W*what (?:won (?:[\w.'-]+ ){1,5}(?:its|his|her|their)|put|left|drew|turned|gave)\b"
+    # "what did the committee cite", "what did he draw on", "what did X die of"
+    rf"|\bwhat (?:did|does|do) (?:{_WORD},? ){{1,14}}(?:cite|draw on|die of|die from|blame)\b"
     r"|\bwhat (?:was|is|were|are|lay|lies) behind\b"
     # "what did X hope to achieve", "what were the makers of the video trying to accomplish"
     rf"|\bwhat (?:{_WORD} ){{1,12}}(?:hoping|trying|aiming|seeking|meant|intended|wanting|want|wanted|hope|hoped"
-    r"|aim|aimed) to (?:achieve|show|do|accomplish|gain|signal|prove|say|send|get)\b"
+    r"|aim|aimed) to (?:achieve|show|do|accomplish|gain|signal|prove|say|send|get|add|bring|offer|provide|serve)\b"
     rf"|\bwhat (?:did|does|do) (?:{_WORD} ){{1,6}}(?:hope|aim|want|intend|seek|try|mean) to\b"
     # "what did his father say he died for?": what ... for is why ("what does X stand for?" is not)
     r"|^\W*what\b.*(?<!\bstand)(?<!\bstands)(?<!\bstood)(?<!\bknown)(?<!\bnamed)(?<!\bused) for\W*\?$", re.I)
@@ -58,6 +65,8 @@ _AFTER = re.compile(
     r"|\bwhat did (?:[\w.'-]+ ){1,5}do (?:\w+ ){0,3}(?:after|once|when|following|in the wake of)\b"
     r"|\bwhat (?:did|does|do|would|will) (?:\w+ ){1,5}do (?:after|once|when|following|in response|next|then|about)\b"
     r"|\bhow did (?:\w+ ){1,5}(?:respond|react|reply|answer)\b"
+    # "what did the win bring Spain", "what did X mean for Y", "what did the retirement do to Z"
+    r"|\bwhat (?:did|does|do|has|have|will|would|could) (?:[\w.'$-]+,? ){1,14}(?:bring|mean for|do to|do for|make (?:her|him|them|it))\b"
     r"|\bwhat (?:was|were|is|are) the (?:results?|consequences?|outcomes?|responses?|reactions?|effects?|aftermath)\b"
     r"|\b(?:in response to|as a result of)\b.*\?$", re.I)
 _HOW = re.compile(
@@ -67,10 +76,15 @@ _HOW = re.compile(
     re.I)
 
 
+# Who says it is no part of what is asked: "How, according to the envoy, can X be overcome?"
+_ASIDE = re.compile(r",\s*(?:according to|in the (?:\w+ )?(?:view|words|account) of|in [\w.'-]+ (?:view|words|account))"
+                    r"[^,?]*,", re.I)
+
+
 def question_kind(question: str) -> str | None:
     """"why", "how" (method or manner), "after" (what happened after), or None for any other
     question. Why wins over the others ("how come"), after over how ("how did X respond")."""
-    q = straighten_quotes(question).strip()
+    q = re.sub(r"\s+", " ", _ASIDE.sub(" ", straighten_quotes(question))).strip()
     if _WHY.search(q):
         return "why"
     if _AFTER.search(q):

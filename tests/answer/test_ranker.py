@@ -42,7 +42,7 @@ STORY = [
 def test_the_shipped_weights_name_every_feature_and_say_what_they_were_fitted_on():
     shipped = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert list(shipped["weights"]) == list(FEATURES)
-    assert shipped["questions"] > 100 and all("why-fresh2" not in s for s in shipped["sets"])
+    assert shipped["questions"] > 100 and all("why-fresh3" not in s for s in shipped["sets"])
     assert default_ranker() is not None
 
 
