@@ -107,7 +107,7 @@ def test_the_fit_finds_the_feature_that_marks_the_answer_and_its_gradient_is_rig
         x[answer, marker] = 1.0
         positive = np.zeros(6, bool)
         positive[answer] = True
-        questions.append(trainer.Question("synthetic", "sample", x, positive, rule_first=0))
+        questions.append(trainer.Question("synthetic", "sample", x, positive, rule_first=0, eligible=np.ones(6, bool)))
     weights = trainer.fit(questions, penalty=0.01)
     assert trainer.first_right(weights, questions) == 40
     assert np.argmax(weights) == marker
