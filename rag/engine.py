@@ -208,12 +208,14 @@ class Engine:
             "healthy": not problems, "problems": problems,
         }
 
-    def documents(self) -> list[DocumentInfo]:
-        """Every indexed article with its chunk count."""
+    def documents(self, match: str = "") -> list[DocumentInfo]:
+        """Every indexed article with its chunk count; with `match`, those whose title, source,
+        file or id holds it (any case)."""
         try:
-            return self.store().documents()
+            infos = self.store().documents()
         except IndexMissingError:
             return []
+        return [info for info in infos if info.matches(match)] if match.strip() else infos
 
     def document(self, doc_id: str) -> Document | None:
         """The full text and metadata of one article, for showing a citation in context."""

@@ -195,6 +195,12 @@ class DocumentInfo:
     path: str
     chunks: int
 
+    def matches(self, text: str) -> bool:
+        """Whether `text` (any case) is in the title, source, file path or id; "" matches all."""
+        needle = text.strip().casefold()
+        return not needle or any(needle in field.casefold()
+                                 for field in (self.title or "", self.source or "", self.path or "", self.doc_id))
+
 
 @dataclass(frozen=True)
 class FileFailure:

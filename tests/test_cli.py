@@ -60,6 +60,20 @@ def test_docs_and_remove(cli):
     assert result.exit_code == 1 and "not in the index: no-such-id" in result.output
 
 
+def test_docs_can_be_matched_and_limited(cli):
+    cli("ingest", str(SAMPLE))
+    matched = json.loads(cli("docs", "--json", "--match", "middle EAST eye").output)
+    assert matched and all(d["source"] == "Middle East Eye" for d in matched)
+    everything = json.loads(cli("docs", "--json").output)
+    assert len(matched) < len(everything) == 5
+    assert [d["doc_id"] for d in json.loads(cli("docs", "--json", "--limit", "2").output)] == \
+        [d["doc_id"] for d in everything[:2]]
+    out = cli("docs", "--limit", "2").output
+    assert "(2 of 5 shown: --limit or --match to see others)" in out
+    assert "0 articles" in cli("docs", "--match", "no such words anywhere").output
+    assert cli("docs", "--limit", "0", ok=False).exit_code == 2
+
+
 def test_asking_before_ingesting_says_what_to_run(cli):
     result = cli("ask", "anything?", ok=False)
     assert result.exit_code == 1 and "no index at" in result.output and "rag ingest" in result.output

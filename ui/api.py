@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal
 
-from fastapi import APIRouter, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -95,9 +95,15 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
         except InputError as exc:
             raise HTTPException(422, str(exc)) from exc
 
-    @router.get("/documents", summary="Every indexed article (the `rag docs --json` list)")
-    def documents() -> list[dict[str, Any]]:
-        return [asdict(info) for info in engine.documents()]
+    @router.get("/documents", summary="The indexed articles (the `rag docs --json` list), a page at a time")
+    def documents(response: Response, match: str = Query("", max_length=200, description="only articles whose "
+                  "title, source, file or id holds this (any case)"),
+                  limit: int | None = Query(None, ge=1, le=10_000, description="at most this many"),
+                  offset: int = Query(0, ge=0, description="skip this many first")) -> list[dict[str, Any]]:
+        infos = engine.documents(match)
+        response.headers["X-Total-Count"] = str(len(infos))  # all that match, for paging
+        end = offset + limit if limit else None
+        return [asdict(info) for info in infos[offset:end]]
 
     @router.get("/documents/{doc_id}", summary="One article: its text and metadata")
     def document(doc_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import IndexMissingError, IndexProblem
 from rag.offline import enforce_offline
 from ui import handlers
+from ui.article_list import render_article_list
 from ui.limits import UploadLimits, check_question
 from ui.uploads import ingest_uploads, uploads_folder
 from ui.theme import ARTICLE_LIST_JS, ARTICLE_PANEL_JS, CONVERSATION_JS, CSS, offline_theme
@@ -113,8 +114,9 @@ class ChatBackend:
             document = None
         return handlers.render_article(document, request)
 
-    def ingest_uploads(self, files: list[str] | None, progress: Any = None) -> tuple:
-        """Copy the uploaded files to the uploads folder, ingest them, report file by file."""
+    def ingest_uploads(self, files: list[str] | None, progress: Any = None, match: str = "") -> tuple:
+        """Copy the uploaded files to the uploads folder, ingest them, report file by file
+        (`match`: what the Find box holds, for the list shown after)."""
         files = [Path(f) for f in files or []]
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -133,9 +135,9 @@ class ChatBackend:
         except Exception as exc:
             log.exception("ingesting uploads failed")
             status = handlers.render_notice(f"Upload failed: {exc}", "error")
-        return (status,) + self.index_views()
+        return (status,) + self.index_views(match)
 
-    def remove_article(self, event_data: Any) -> tuple:
+    def remove_article(self, event_data: Any, match: str = "") -> tuple:
         """Remove one article; an uploaded file left without articles is deleted too."""
         doc_id = event_data.get("doc_id") if isinstance(event_data, dict) else None
         infos = {i.doc_id: i for i in self.documents()}
@@ -149,7 +151,7 @@ class ChatBackend:
             except Exception as exc:
                 log.exception("removing %s failed", doc_id)
                 status = handlers.render_notice(f"Could not remove {doc_id}: {exc}", "error")
-        return (status,) + self.index_views()
+        return (status,) + self.index_views(match)
 
     def _delete_orphan_upload(self, path: Path) -> None:
         if path.parent == self.uploads_dir and all(Path(i.path) != path for i in self.documents()):
@@ -159,10 +161,13 @@ class ChatBackend:
         self.start_warm_up()
         return self.index_views()
 
-    def index_views(self) -> tuple[str, str]:
-        """The line above the chat and the article list, as the index is now."""
-        return (handlers.render_index_status(self.article_count()),
-                handlers.render_article_list(self.documents()))
+    def index_views(self, match: str = "") -> tuple[str, str]:
+        """The line above the chat and the article list (those matching `match`), as the index is now."""
+        return (handlers.render_index_status(self.article_count()), self.article_list(match))
+
+    def article_list(self, match: str = "") -> str:
+        """The Articles tab's list: the articles matching the Find box, a page at most."""
+        return render_article_list(self.documents(), match or "")
 
     def ask_api(self, question: str, history: list[str] | None = None, k: int | None = None,
                 mode: str | None = None) -> str:
@@ -229,6 +234,8 @@ def build_app(engine: "Engine", read_only: bool = False) -> "gr.Blocks":
                                              scale=0, min_width=200, visible=not read_only)
                     gr.HTML(handlers.render_upload_help(backend.uploads_dir), js_on_load=None, visible=not read_only)
                 status = gr.HTML("", elem_id="articles-status", js_on_load=None)
+                find = gr.Textbox(show_label=False, placeholder="Find an article: words of its title, source or file",
+                                  elem_id="article-find", max_lines=1, container=False)
                 article_list = gr.HTML("", elem_id="article-list", js_on_load=ARTICLE_LIST_JS,
                                        elem_classes=["read-only"] if read_only else None)
 
@@ -246,17 +253,18 @@ def build_app(engine: "Engine", read_only: bool = False) -> "gr.Blocks":
         def open_article(event: gr.EventData) -> str:
             return backend.open_article(getattr(event, "_data", None))
 
-        def ingest_uploads(files: list[str] | None, progress=gr.Progress()) -> tuple:
-            return backend.ingest_uploads(files, progress)
+        def ingest_uploads(files: list[str] | None, match: str, progress=gr.Progress()) -> tuple:
+            return backend.ingest_uploads(files, progress, match)
 
-        def remove_article(event: gr.EventData) -> tuple:
-            return backend.remove_article(getattr(event, "_data", None))
+        def remove_article(match: str, event: gr.EventData) -> tuple:
+            return backend.remove_article(getattr(event, "_data", None), match)
 
         conversation.cite(open_article, None, article, show_progress="minimal", **reading)
         index_views = [index_status, article_list]
+        find.change(backend.article_list, [find], [article_list], trigger_mode="always_last", **quiet, **reading)
         if not read_only:
-            upload.upload(ingest_uploads, [upload], [status, *index_views], show_progress_on=status, **writing)
-            article_list.remove(remove_article, None, [status, *index_views], **quiet, **writing)
+            upload.upload(ingest_uploads, [upload, find], [status, *index_views], show_progress_on=status, **writing)
+            article_list.remove(remove_article, [find], [status, *index_views], **quiet, **writing)
         app.load(backend.page_load, None, index_views, **quiet, **reading)
         gr.api(backend.ask_api, api_name="ask", concurrency_id=READ_QUEUE, concurrency_limit=1)
     app.backend = backend  # for ui.server (warm-up) and tests

@@ -84,7 +84,7 @@ def render_conversation(chat: Sequence[ChatTurn]) -> str:
 def render_index_status(article_count: int) -> str:
     """The line above the chat: how many articles can answer, or how to add some."""
     if article_count <= 0:
-        return f'<div class="index-status empty-index">{_inline_code(NO_INDEX_MESSAGE)}</div>'
+        return f'<div class="index-status empty-index">{inline_code(NO_INDEX_MESSAGE)}</div>'
     noun = "article" if article_count == 1 else "articles"
     return (f'<div class="index-status">Ask a question about your {article_count} {noun}. Answers '
             "are copied from the articles with numbered citations: click one to read it in its "
@@ -97,7 +97,7 @@ def render_turn(turn: ChatTurn, index: int) -> str:
     if turn.answer is not None:
         reply = render_answer(turn.answer, index)
     elif turn.message:
-        reply = f'<div class="notice">{_inline_code(turn.message)}</div>'
+        reply = f'<div class="notice">{inline_code(turn.message)}</div>'
     else:
         reply = '<div class="searching">Searching the articles…</div>'
     return f'<div class="turn" data-turn="{index}">{question}<div class="reply">{reply}</div></div>'
@@ -198,7 +198,7 @@ def evidence_html(passage: Passage, abstained: bool = False) -> str:
     return " · ".join(parts)
 
 
-def _inline_code(text: str) -> str:
+def inline_code(text: str) -> str:
     """Escaped text with `backticked` parts shown as code."""
     pieces = escape(text).split("`")
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces))
@@ -271,26 +271,6 @@ def _link(url: str) -> str:
 
 
 # the list of articles --------------------------------------------------------------------------
-
-
-def render_article_list(infos: Sequence[DocumentInfo]) -> str:
-    """A table of the indexed articles (title, source, passages) with a remove button each."""
-    if not infos:
-        return f'<div class="article-list empty">{_inline_code(NO_ARTICLES_LISTED)}</div>'
-    rows = "".join(
-        f'<tr data-doc="{escape(i.doc_id)}"><td class="title" title="{escape(title_tooltip(i.title or i.doc_id))}">'
-        f"{escape(i.title or i.doc_id)}</td>"
-        f"<td>{escape(i.source or '-')}</td><td class=\"num\">{int(i.chunks)}</td>"
-        f'<td class="file" title="{escape(i.path)}">{escape(Path(i.path).name)}</td>'
-        f'<td class="actions"><button class="remove" data-remove="{escape(i.doc_id)}" '
-        f'data-title="{escape(i.title or i.doc_id)}">Remove</button></td></tr>'
-        for i in infos)
-    passages = sum(i.chunks for i in infos)
-    noun = "article" if len(infos) == 1 else "articles"
-    passages_noun = "passage" if passages == 1 else "passages"
-    return (f'<div class="article-list"><div class="summary">{len(infos)} {noun}, {passages} {passages_noun}'
-            '</div><table><thead><tr><th>Title</th><th>Source</th><th>Passages</th><th>File</th>'
-            f"<th></th></tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 # uploads ---------------------------------------------------------------------------------------
@@ -393,4 +373,4 @@ def render_ingest_report(report: IngestReport | None, stored: Sequence[StoredUpl
 
 def render_notice(text: str, kind: str = "info") -> str:
     """A one-line status message (kind: info, ok, error)."""
-    return f'<div class="status {escape(kind)}">{_inline_code(text)}</div>'
+    return f'<div class="status {escape(kind)}">{inline_code(text)}</div>'

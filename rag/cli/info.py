@@ -27,15 +27,20 @@ def stats(make_engine, settings, as_json) -> None:
 
 
 @main.command()
+@click.option("--match", default="", metavar="TEXT", help="Only articles whose title, source, file or id holds TEXT.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many (the first, by file).")
 @click.option("--json", "as_json", is_flag=True)
 @_common
-def docs(make_engine, settings, as_json) -> None:
+def docs(make_engine, settings, match, limit, as_json) -> None:
     """List the indexed articles."""
-    infos = make_engine().documents()
+    infos = make_engine().documents(match)
+    shown = infos[:limit] if limit else infos
     if as_json:
-        click.echo(json.dumps([info.__dict__ for info in infos]))
+        click.echo(json.dumps([info.__dict__ for info in shown]))
         return
-    click.echo(format_documents(infos))
+    click.echo(format_documents(shown))
+    if len(shown) < len(infos):
+        click.echo(f"({len(shown)} of {len(infos)} shown: --limit or --match to see others)")
 
 
 def format_stats(data: dict[str, Any]) -> str:

@@ -329,6 +329,31 @@ def test_uploaded_article_is_searchable_then_removed(page, ui_server, tmp_path):
     expect(turn.locator(".card-source", has_text="Polar Gazette")).to_have_count(0)
 
 
+def test_the_find_box_narrows_the_article_list_and_survives_an_upload(page, ui_server, tmp_path):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Articles").click()
+    rows = page.locator("#article-list tbody tr")
+    expect(rows).to_have_count(5, timeout=WAIT_MS)
+    find = page.locator("#article-find textarea, #article-find input").first
+    find.fill("middle east EYE")
+    expect(page.locator("#article-list .summary")).to_contain_text("match “middle east EYE”", timeout=WAIT_MS)
+    assert 0 < rows.count() < 5
+    for n in range(rows.count()):
+        expect(rows.nth(n)).to_contain_text("Middle East Eye")
+    find.fill("no article has these words")
+    expect(page.locator("#article-list")).to_contain_text("No article matches.", timeout=WAIT_MS)
+    article = tmp_path / "find-honey.txt"
+    article.write_text(HONEY_ARTICLE, encoding="utf-8")
+    find.fill("polar gazette")
+    upload(page, article)  # the list shown after the upload still honours the Find box
+    expect(rows).to_have_count(1, timeout=WAIT_MS)
+    expect(rows.first).to_contain_text("Arctic beekeepers harvest the first honey in Tromsø")
+    remove(page, "Arctic beekeepers harvest the first honey in Tromsø")
+    find.fill("")
+    expect(rows).to_have_count(5, timeout=WAIT_MS)
+
+
 def test_untrusted_article_text_stays_inert(page, ui_server, tmp_path, requests_seen):
     from playwright.sync_api import expect
 

@@ -14,6 +14,7 @@ import pytest
 from rag.types import (Answer, AnswerSentence, Citation, Document, DocumentInfo, FileFailure, FilePosition,
                        IngestReport, Passage)
 from ui import handlers as h
+from ui.article_list import render_article_list
 
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
             "[click](javascript:window.__pwned=3)", "![x](http://evil.example/pixel.png)")
@@ -76,7 +77,7 @@ def test_each_payload_renders_as_literal_text_everywhere(payload):
     rendered = {
         "conversation": h.render_conversation(chat),
         "article": h.render_article(document, h.CitationRequest("doc-1", 0, 6, 1)),
-        "list": h.render_article_list([DocumentInfo("doc-1", f"Title {payload}", f"Src {payload}", "/a.txt", 2)]),
+        "list": render_article_list([DocumentInfo("doc-1", f"Title {payload}", f"Src {payload}", "/a.txt", 2)]),
         "message": h.render_conversation((h.ChatTurn("q", message=f"Failed: {payload}"),)),
     }
     for name, markup in rendered.items():
@@ -195,7 +196,7 @@ def test_long_titles_carry_their_full_text_as_a_tooltip():
     assert f'<div class="article-title" title="{h.escape(title.strip())}">' in panel
     # archive pages cut long titles in the file itself: the tooltip says there is no more
     cut = "Tenth report of the Special Adviser and Head of the United Nations …"
-    listed = h.render_article_list([DocumentInfo("r", cut, "ReliefWeb", "/x/a.txt", 4)])
+    listed = render_article_list([DocumentInfo("r", cut, "ReliefWeb", "/x/a.txt", 4)])
     assert f'<td class="title" title="{cut} (the title is cut short in the file itself)">' in listed
 
 
@@ -296,16 +297,30 @@ def test_citation_requests_from_the_browser_are_checked():
 
 
 def test_article_list_has_title_source_count_and_a_remove_button_each():
-    markup = h.render_article_list([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
+    markup = render_article_list([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
                                     DocumentInfo("b-2", "", "", "/x/two.md", 1)])
     assert '<div class="summary">2 articles, 28 passages</div>' in markup
     assert ('<tr data-doc="a-1"><td class="title" title="First">First</td><td>Raseef22</td><td class="num">27</td>'
             '<td class="file" title="/x/one.txt">one.txt</td><td class="actions"><button class="remove" '
             'data-remove="a-1" data-title="First">Remove</button></td></tr>') in markup
     assert '<td class="title" title="b-2">b-2</td><td>-</td>' in markup
-    empty = h.render_article_list([])
+    empty = render_article_list([])
     assert "No articles are indexed yet. Add some with the Upload articles button above" in empty
     assert "in the Articles tab" not in empty  # it is the Articles tab
+
+
+def test_the_article_list_shows_a_page_at_a_time_and_what_the_find_box_matches():
+    infos = [DocumentInfo(f"d-{n}", f"Story {n}", "Wire" if n % 2 else "Daily", f"/x/{n}.txt", 3) for n in range(1, 501)]
+    markup = render_article_list(infos)
+    assert markup.count("<tr data-doc=") == 200
+    assert ('<div class="summary">500 articles, 1,500 passages · showing the first 200: '
+            "type in Find to reach the others</div>") in markup
+    daily = render_article_list(infos, "  DAILY ")
+    assert daily.count("<tr data-doc=") == 200 and "250 articles match “DAILY”" in daily
+    one = render_article_list(infos, "story 499")
+    assert one.count("<tr data-doc=") == 1 and 'data-doc="d-499"' in one and "showing the first" not in one
+    none = render_article_list(infos, "<b>nothing</b>")
+    assert "No article matches." in none and "<b>" not in none and "0 articles match" in none
 
 
 @pytest.mark.parametrize("name,expected", [

@@ -140,6 +140,18 @@ def test_documents_match_rag_docs(api, auth_server):
     assert sorted(listed, key=lambda d: d["doc_id"]) == sorted(json.loads(done.stdout), key=lambda d: d["doc_id"])
 
 
+def test_documents_can_be_matched_and_paged(api):
+    everything = api.get("/api/documents")
+    assert everything.headers["X-Total-Count"] == str(len(everything.json()))
+    matched = api.get("/api/documents", params={"match": "UN NEWS"})
+    assert matched.json() and all(d["source"] == "UN News" for d in matched.json())
+    assert matched.headers["X-Total-Count"] == str(len(matched.json()))
+    page = api.get("/api/documents", params={"limit": 2, "offset": 1})
+    assert page.json() == everything.json()[1:3] and page.headers["X-Total-Count"] == everything.headers["X-Total-Count"]
+    refused = api.get("/api/documents", params={"limit": 0})
+    assert refused.status_code == 422 and "limit" in refused.json()["error"]
+
+
 def test_one_document_has_its_text_and_metadata(api):
     article = api.get("/api/documents/iraq-archive-4").json()
     assert {"doc_id", "title", "source", "path", "url", "date", "text"} <= set(article)
