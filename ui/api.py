@@ -150,7 +150,12 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
                 **{key: stats.get(key) for key in ("generation", "documents", "chunks", "files", "model", "exists")}}
 
     @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
-    def unknown(path: str) -> None:
+    def unknown(path: str, request: Request) -> None:
+        allowed = sorted({method for route in router.routes if isinstance(route, APIRoute) and route.name != "unknown"
+                          and route.path_regex.match(f"/api/{path}") for method in route.methods or ()})
+        if allowed:  # the route exists, not with this method
+            raise HTTPException(405, f"{request.method} is not allowed on /api/{path}: use {', '.join(allowed)}",
+                                headers={"Allow": ", ".join(allowed)})
         raise HTTPException(404, f"no such API route: /api/{path} (see /api/docs)")
 
     return router
@@ -159,13 +164,13 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
 def install_error_handlers(app: FastAPI) -> None:
     """Errors of the /api routes as {"error": "..."} with one log line each."""
 
-    def reply(request: Request, status: int, message: str) -> JSONResponse:
+    def reply(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
         log.warning("%s %s -> %d: %s", request.method, request.url.path, status, message)
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
 
-    @app.exception_handler(StarletteHTTPException)  # also the router's own 404 and 405
+    @app.exception_handler(StarletteHTTPException)  # also the router's own 404 and 405 (with Allow)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return reply(request, exc.status_code, str(exc.detail))
+        return reply(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -236,7 +236,12 @@ def test_a_body_that_is_not_json_is_422(api):
 
 def test_unknown_api_routes_and_methods_are_json_errors(api):
     assert api.get("/api/nothing").status_code == 404 and "/api/nothing" in api.get("/api/nothing").json()["error"]
-    assert api.put("/api/ask").status_code == 404
+    wrong = api.put("/api/ask")
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    assert wrong.json()["error"] == "PUT is not allowed on /api/ask: use POST"
+    patched = api.patch("/api/documents/iraq-archive-1")
+    assert patched.status_code == 405 and patched.headers["Allow"] == "DELETE, GET"
+    assert api.get("/api/ask").status_code == 405
 
 
 # upload limits ----------------------------------------------------------------------------
