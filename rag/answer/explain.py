@@ -34,13 +34,13 @@ its own cause. "how" questions look for manner wording ("by ...ing", "through", 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rag.answer.cues import (
     POINTS_BACK, SERVES, REPORTED_REASON, NEIGHBOUR as _NEIGHBOUR, Asked, Cues, combine, cues, own_clause,
     question_kind, reported_claim,
 )
-from rag.text import straighten_quotes
+from rag.text import keyword_tokens, straighten_quotes
 
 if TYPE_CHECKING:
     from rag.answer.ranker import Ranker
@@ -121,7 +121,8 @@ class Scoring:
     cues: list[Cues]
     own: list[float]
     self_first: int | None
-    terms: frozenset[str] = frozenset()  # the question's key words (keyword_tokens)
+    terms: frozenset[str] = frozenset()  # the question's key words, as `key_words` makes them
+    key_words: Callable[[str], list[str]] = keyword_tokens  # a text's key words (the index's stemming)
 
     def near(self, i: int) -> list[tuple[float, int]]:
         """(closeness, event) for the event candidates that unit i may explain."""
@@ -144,9 +145,10 @@ class Scoring:
 
 
 def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Asked | None = None,
-                terms: frozenset[str] = frozenset()) -> Scoring | None:
+                terms: frozenset[str] = frozenset(), key_words: Callable[[str], list[str]] = keyword_tokens
+                ) -> Scoring | None:
     """The rule scores of every unit (see `explain`); None when there are no event candidates.
-    `terms`: the question's key words (for the ranker's features)."""
+    `terms`: the question's key words and `key_words` how they were made (for the ranker)."""
     events = [i for i, u in enumerate(units) if u.can_be_event]
     top = max((relevance[i] for i in events), default=0.0)
     if top <= 0:
@@ -158,7 +160,8 @@ def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Ask
         by_doc.setdefault(units[i].doc_id, []).append(i)
     unit_cues = [cues(unit.text, kind, asked) for unit in units]
     own = [own_clause(unit.text, kind, asked, unit_cues[i].clause) for i, unit in enumerate(units)]
-    scoring = Scoring(kind, units, event_weight, best_event, by_doc, [], unit_cues, own, None, frozenset(terms))
+    scoring = Scoring(kind, units, event_weight, best_event, by_doc, [], unit_cues, own, None, frozenset(terms),
+                      key_words)
     for i, unit in enumerate(units):
         score = 0.0
         for closeness, j in scoring.near(i):
@@ -196,17 +199,19 @@ def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Ask
 
 def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences: int,
             asked: Asked | None = None, ranker: "Ranker | None" = None,
-            terms: frozenset[str] = frozenset()) -> Explanation | None:
+            terms: frozenset[str] = frozenset(), key_words: Callable[[str], list[str]] = keyword_tokens
+            ) -> Explanation | None:
     """Choose the explanation sentences and the event (indices into `units`), best first.
 
     `relevance[i]` is how well unit i matches the question (any scale, higher is better; only
     units that `can_be_event` count). A unit's rule score is its cue strength times its
     closeness to an event candidate times how well that candidate matches the question, best
-    over the candidates. `asked` as for `cues`; `terms` the question's key words. The rules decide whether anything explains the
+    over the candidates. `asked` as for `cues`; `terms` the question's key words, made by
+    `key_words`. The rules decide whether anything explains the
     event; `ranker` (rag.answer.ranker), when given, orders the units from the rule scores and
     their other features, else the rule scores do. None when there are no event candidates.
     """
-    scoring = score_units(kind, units, relevance, asked, terms)
+    scoring = score_units(kind, units, relevance, asked, terms, key_words)
     if scoring is None:
         return None
     rule_order = scoring.rule_order()

@@ -119,7 +119,7 @@ def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms:
              for i, (p, order) in enumerate(zip(everything, orders))]
     relevance += [0.0] * (len(everything) - len(placed))
     chosen = explain(kind, units, relevance, max_sentences, lambda text: _overlap(question_terms, text, tokens),
-                     ranker, frozenset(question_terms))
+                     ranker, frozenset(question_terms), tokens)
     if chosen is None:
         return None
     added: dict[tuple[str, int], Passage] = {}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answer.cues import FLAG_NAMES, POINTS_BACK, SERVES, Asked, cue_flags, reported_claim
-from rag.text import keyword_tokens, straighten_quotes
+from rag.text import straighten_quotes
 
 if TYPE_CHECKING:
     from rag.answer.explain import Scoring
@@ -87,7 +87,7 @@ def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
             **cue_flags(text),
         }
         # What the sentence says beyond the question's words: a reason is something new.
-        own_words = set(keyword_tokens(text))
+        own_words = set(scoring.key_words(text))
         if own_words and scoring.terms:
             novel = own_words - scoring.terms
             values["novel"] = len(novel) / len(own_words)
