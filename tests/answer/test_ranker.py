@@ -39,6 +39,17 @@ STORY = [
 ]
 
 
+def test_new_words_are_counted_with_the_tokenizer_of_the_question_terms():
+    def unstemmed(text):
+        return keyword_tokens(text, stemming=False)
+
+    question = "Why did the mayor close the bridges?"
+    units = [Unit("The mayor had to close the bridges.", "town", 0), Unit("Storms damaged the bridges.", "town", 1)]
+    scoring = score_units("why", units, [1.0, 0.5], _asked(question), frozenset(unstemmed(question)), unstemmed)
+    novel = features(scoring, _asked(question))[:, FEATURES.index("novel")]
+    assert novel[0] == 0.0 and novel[1] == pytest.approx(2 / 3)  # "storms", "damaged" are new; "bridges" is not
+
+
 def test_the_shipped_weights_name_every_feature_and_say_what_they_were_fitted_on():
     shipped = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert list(shipped["weights"]) == list(FEATURES)
