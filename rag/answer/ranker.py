@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 WEIGHTS = Path(__file__).with_name("explain_ranker.json")
 NEAR_EQUAL = 0.85  # event candidates matching the question at least this share of the best one
 
-# Where a sentence sits relative to the best-matching event (same article), in sentences.
-_PLACES = {-1: "before_1", -2: "before_2", -3: "before_3_4", -4: "before_3_4",
-           1: "after_1", 2: "after_2", 3: "after_3_4", 4: "after_3_4"}
-_SHARED = ("match", "best", "self_first", "rule", "rule_top", "rule_log", "rule_2", "rule_3", "clause", "neighbour", "own", "asked",
-           "length", "retrieved", "question", "quote", "reported_claim", "antecedent", "points_back",
+# Where a sentence sits relative to the best-matching event (same article), in sentences; 3 or 4
+# away is the baseline, further or in another article "elsewhere".
+_PLACES = {-1: "before_1", -2: "before_2", 1: "after_1", 2: "after_2"}
+_SHARED = ("match", "best", "self_first", "rule", "rule_top", "rule_log", "rule_2", "rule_3", "clause", "neighbour",
+           "own", "asked", "length", "retrieved", "question", "quote", "reported_claim", "antecedent", "points_back",
            "serves", "before_1", "before_2", "after_1", "after_2", "elsewhere",
            "near_before_1", "near_after_1", "match_2", "match_3", "novel", "novel_words") + FLAG_NAMES
 # Features whose weight differs by question kind: a copy for how and one for after questions.
@@ -49,7 +49,6 @@ def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
     units, kind = scoring.units, scoring.kind
     index = {name: n for n, name in enumerate(FEATURES)}
     rows = np.zeros((len(units), len(FEATURES)), dtype=np.float64)
-    top_rule = max(scoring.rule, default=0.0)
     rule_rank = {i: n for n, i in enumerate(scoring.rule_order())}
     place = {(u.doc_id, u.order): i for i, u in enumerate(units)}
     best = units[scoring.best_event]
@@ -95,7 +94,7 @@ def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
         distance = unit.order - best.order if unit.doc_id == best.doc_id else None
         if distance is None or abs(distance) > 4:
             values["elsewhere"] = 1.0
-        elif distance:
+        elif distance in _PLACES:
             values[_PLACES[distance]] = 1.0
         for j in near_equal:
             if j != i and units[j].doc_id == unit.doc_id:
@@ -108,8 +107,7 @@ def features(scoring: "Scoring", asked: Asked | None) -> np.ndarray:
                 if name in values:
                     values[f"{kind}:{name}"] = values[name]
         for name, value in values.items():
-            if name in index:
-                rows[i, index[name]] = value
+            rows[i, index[name]] = value
     return rows
 
 
