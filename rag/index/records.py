@@ -283,13 +283,7 @@ class Records:
             for part in _batches(chunk_ids, batch):
                 yield np.asarray(part, dtype=np.int64), self.vectors(part, dimension)
             return
-        last = -1
-        while True:
-            rows = self._db.execute("SELECT chunk_id, vector FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
-                                    (last, batch)).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
+        for rows in self._every_chunk("vector", batch):
             yield (np.array([r[0] for r in rows], dtype=np.int64),
                    np.vstack([unpack_vector(r[1]) for r in rows]))
 
@@ -300,9 +294,14 @@ class Records:
                 marks = ",".join("?" * len(part))
                 yield self._db.execute(f"SELECT chunk_id, text FROM chunks WHERE chunk_id IN ({marks})", part).fetchall()
             return
+        yield from self._every_chunk("text", batch)
+
+    def _every_chunk(self, column: str, batch: int) -> Iterator[list[tuple]]:
+        """(chunk id, `column`) of every chunk in chunk-id order, `batch` rows at a time (keyset
+        paging: each batch starts after the last id, so no OFFSET scan). `column` is ours, never input."""
         last = -1
         while True:
-            rows = self._db.execute("SELECT chunk_id, text FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
+            rows = self._db.execute(f"SELECT chunk_id, {column} FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
                                     (last, batch)).fetchall()
             if not rows:
                 return
