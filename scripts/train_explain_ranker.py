@@ -78,9 +78,10 @@ def record(path: str, index: str) -> list[Question]:
     calls = []
     real = extract.explain
 
-    def recording(kind, units, relevance, max_sentences, asked=None, ranker=None, terms=frozenset(), key_words=None):
-        calls.append((kind, units, relevance, asked, terms, key_words))
-        return real(kind, units, relevance, max_sentences, asked, ranker, terms, key_words)
+    def recording(kind, units, relevance, max_sentences, asked=None, ranker=None, terms=frozenset(), key_words=None,
+                  significance=False):
+        calls.append((kind, units, relevance, asked, terms, key_words, significance))
+        return real(kind, units, relevance, max_sentences, asked, ranker, terms, key_words, significance)
 
     out = []
     with mock.patch.object(extract, "explain", recording):
@@ -92,8 +93,8 @@ def record(path: str, index: str) -> list[Question]:
             engine.ask(question["question"])
             if not calls:
                 continue  # not a why/how/after question to the system, or abstained
-            kind, units, relevance, asked, terms, key_words = calls[-1]
-            scoring = score_units(kind, units, relevance, asked, terms, key_words)
+            kind, units, relevance, asked, terms, key_words, significance = calls[-1]
+            scoring = score_units(kind, units, relevance, asked, terms, key_words, significance)
             answers = [normalize(a) for a in question["answers"]]
             positive = np.array([any(a in normalize(u.text) for a in answers) for u in units])
             if scoring is None or not positive.any():

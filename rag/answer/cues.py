@@ -81,6 +81,20 @@ _ASIDE = re.compile(r",\s*(?:according to|in the (?:\w+ )?(?:view|words|account)
                     r"[^,?]*,", re.I)
 
 
+# "Why was X a landmark?", "what made X historic?": the reason asked for is what sets X apart, which
+# news states as a first, an only, a record or a superlative ("became the first Canadian to win").
+_ASKS_SIGNIFICANCE = re.compile(
+    r"\b(?:landmarks?|milestones?|historic(?:al)?|history|special|significant|significance|notable|noteworthy"
+    r"|remarkable|memorable|unique|unusual|stands? out|stood out|standout|turning point|watershed|breakthrough"
+    r"|big (?:story|stories|deal)|groundbreaking|unprecedented|extraordinary|iconic|pioneering|trailblazing"
+    r"|record(?:-breaking| books?)?)\b", re.I)
+
+
+def asks_significance(question: str) -> bool:
+    """Whether a why question asks what sets something apart ("why was X a landmark?")."""
+    return question_kind(question) == "why" and bool(_ASKS_SIGNIFICANCE.search(straighten_quotes(question)))
+
+
 def question_kind(question: str) -> str | None:
     """"why", "how" (method or manner), "after" (what happened after), or None for any other
     question. Why wins over the others ("how come"), after over how ("how did X respond")."""
@@ -174,6 +188,15 @@ _FOR_REASON = re.compile(
     r"|arrested|jailed|sentenced|charged|sued|thanked|famous|nominated|rewarded)"
     r"\b[^.;]{0,80}?\bfor (?!the (?:first|second|third|last|next)\b|(?:the )?(?:\d|years?|months?|weeks?|days?)\b)"
     r"|\bon the strength of\b", re.I)
+# What sets something apart: a first, an only, a record, a superlative.
+_SETS_APART = _words(
+    r"first|only|record|records|never|unprecedented|ever|all-time|history|historic|sole|lone"
+    r"|largest|biggest|most|youngest|oldest|highest|lowest|fastest|longest|greatest|best|worst|richest|smallest")
+# "Since the outbreak of X, Y ...", "Hours after X, Y ...", "Y, following X": one sentence telling
+# what came after what.
+_SEQUENCE = re.compile(
+    r"^\W*(?:[\w'-]+ ){0,3}(?:since|after|following|once|upon|within)\b[^,;]{3,100},"
+    r"|,\s+(?:shortly |soon |just |immediately |days |hours |weeks |months )?(?:after|following)\b", re.I)
 # Wording of what came next.
 _CONSEQUENCE = _words(
     r"then|later|afterwards|subsequently|since then|in response|as a result|response|responded|react(?:ed|ion)"
@@ -202,12 +225,14 @@ def combine(*weights: float) -> float:
     return 1.0 - rest
 
 
-def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
+def cues(sentence: str, kind: str, asked: Asked | None = None, significance: bool = False) -> Cues:
     """The cue strengths of one sentence for a question of this kind (why, how, after).
 
     `asked(text)` is the share of the question's words in a text: it tells which side of "X
     prompted Y" the question is about (a cause of Y, a consequence of X). Without it such
-    verbs count as loose cues.
+    verbs count as loose cues. `significance`: the why question asks what sets something apart
+    (`asks_significance`), so a first, an only, a record or a superlative the question does not
+    name itself is a reason.
     """
     text = straighten_quotes(sentence).strip()
     if text.endswith("?"):
@@ -231,6 +256,8 @@ def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
             causal = max(causal, 0.6)
         temporal = 0.5 if _TEMPORAL.search(text) else 0.0
         purpose = 0.8 if _PURPOSE_CLAUSE.search(text) or _FOR_REASON.search(text) else 0.0
+        if significance and any(asked is None or asked(m.group(0)) == 0 for m in _SETS_APART.finditer(text)):
+            purpose = max(purpose, 0.8)
         clause = combine(causal, temporal, purpose)
         looks_back = 0.5 if _LOOKS_BACK.match(text) else 0.0
         return Cues(clause, combine(clause, reported, looks_back))
@@ -242,11 +269,12 @@ def cues(sentence: str, kind: str, asked: Asked | None = None) -> Cues:
         # Any sentence after the event may tell what followed; some say so.
         # "X prompted Y" tells what followed X when the question names X.
         led_to = 0.8 if _LED_TO.search(text) and cause_named else 0.0
-        return Cues(led_to, combine(0.8 if _CONSEQUENCE.search(text) else 0.0, 0.6))
+        clause = combine(led_to, 0.6 if _SEQUENCE.search(text) else 0.0)
+        return Cues(clause, combine(0.8 if _CONSEQUENCE.search(text) else 0.0, 0.6))
     raise ValueError(f"unknown question kind {kind!r}")
 
 
-def own_clause(text: str, kind: str, asked: Asked | None, whole: float) -> float:
+def own_clause(text: str, kind: str, asked: Asked | None, whole: float, significance: bool = False) -> float:
     """How strongly a sentence explains its own event (`whole`: its clause cue as a whole).
 
     For why questions with the question's words known, only the part of the sentence that is not
@@ -261,7 +289,7 @@ def own_clause(text: str, kind: str, asked: Asked | None, whole: float) -> float
     # A clause after the event opened by a consequence connective (", and therefore working
     # with...") tells what the event led to, not why it happened.
     rest = [i for i in rest if not (i > core and _CONSEQUENCE_OPENER.match(parts[i]))]
-    listed = cues(" ".join(parts[i] for i in rest), kind, asked).clause if rest else 0.0
+    listed = cues(" ".join(parts[i] for i in rest), kind, asked, significance).clause if rest else 0.0
     return max(own_reason(text, asked), listed, whole * NEIGHBOUR)
 
 

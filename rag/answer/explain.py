@@ -145,10 +145,11 @@ class Scoring:
 
 
 def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Asked | None = None,
-                terms: frozenset[str] = frozenset(), key_words: Callable[[str], list[str]] = keyword_tokens
-                ) -> Scoring | None:
+                terms: frozenset[str] = frozenset(), key_words: Callable[[str], list[str]] = keyword_tokens,
+                significance: bool = False) -> Scoring | None:
     """The rule scores of every unit (see `explain`); None when there are no event candidates.
-    `terms`: the question's key words and `key_words` how they were made (for the ranker)."""
+    `terms`: the question's key words and `key_words` how they were made (for the ranker);
+    `significance`: a why question asking what sets something apart (rag.answer.cues)."""
     events = [i for i, u in enumerate(units) if u.can_be_event]
     top = max((relevance[i] for i in events), default=0.0)
     if top <= 0:
@@ -158,8 +159,8 @@ def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Ask
     by_doc: dict[str, list[int]] = {}
     for i in events:
         by_doc.setdefault(units[i].doc_id, []).append(i)
-    unit_cues = [cues(unit.text, kind, asked) for unit in units]
-    own = [own_clause(unit.text, kind, asked, unit_cues[i].clause) for i, unit in enumerate(units)]
+    unit_cues = [cues(unit.text, kind, asked, significance) for unit in units]
+    own = [own_clause(unit.text, kind, asked, unit_cues[i].clause, significance) for i, unit in enumerate(units)]
     scoring = Scoring(kind, units, event_weight, best_event, by_doc, [], unit_cues, own, None, frozenset(terms),
                       key_words)
     for i, unit in enumerate(units):
@@ -199,19 +200,19 @@ def score_units(kind: str, units: list[Unit], relevance: list[float], asked: Ask
 
 def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences: int,
             asked: Asked | None = None, ranker: "Ranker | None" = None,
-            terms: frozenset[str] = frozenset(), key_words: Callable[[str], list[str]] = keyword_tokens
-            ) -> Explanation | None:
+            terms: frozenset[str] = frozenset(), key_words: Callable[[str], list[str]] = keyword_tokens,
+            significance: bool = False) -> Explanation | None:
     """Choose the explanation sentences and the event (indices into `units`), best first.
 
     `relevance[i]` is how well unit i matches the question (any scale, higher is better; only
     units that `can_be_event` count). A unit's rule score is its cue strength times its
     closeness to an event candidate times how well that candidate matches the question, best
     over the candidates. `asked` as for `cues`; `terms` the question's key words, made by
-    `key_words`. The rules decide whether anything explains the
+    `key_words`; `significance` as for `score_units`. The rules decide whether anything explains the
     event; `ranker` (rag.answer.ranker), when given, orders the units from the rule scores and
     their other features, else the rule scores do. None when there are no event candidates.
     """
-    scoring = score_units(kind, units, relevance, asked, terms, key_words)
+    scoring = score_units(kind, units, relevance, asked, terms, key_words, significance)
     if scoring is None:
         return None
     rule_order = scoring.rule_order()
@@ -237,9 +238,9 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
     for i in order[1:]:
         if len(chosen) >= max_sentences - (event not in chosen):
             break
-        if strength[i] < floor or i == event:
+        if i == event or i in chosen:
             continue
-        if any(j in window for _, j in scoring.near(i)):
+        if ranker is not None or (strength[i] >= floor and any(j in window for _, j in scoring.near(i))):
             chosen.append(i)
     if event not in chosen:
         chosen.append(event)

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from rag.answer.context import ArticleLookup, Placed, article_orders, cite_outside, passage_sentences
+from rag.answer.cues import asks_significance
 from rag.answer.explain import Unit, explain, question_kind
 from rag.answer.ranker import Ranker
 from rag.retrieve.rerank import answer_type_score, expected_answer_type, passage_pieces
@@ -119,7 +120,7 @@ def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms:
              for i, (p, order) in enumerate(zip(everything, orders))]
     relevance += [0.0] * (len(everything) - len(placed))
     chosen = explain(kind, units, relevance, max_sentences, lambda text: _overlap(question_terms, text, tokens),
-                     ranker, frozenset(question_terms), tokens)
+                     ranker, frozenset(question_terms), tokens, asks_significance(query))
     if chosen is None:
         return None
     added: dict[tuple[str, int], Passage] = {}

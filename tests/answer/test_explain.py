@@ -2,6 +2,7 @@
 
 import pytest
 
+from rag.answer.cues import asks_significance
 from rag.answer.explain import Unit, cues, explain, question_kind
 
 
@@ -161,3 +162,48 @@ def test_the_reason_for_an_award_or_a_verdict_said_with_for_is_a_cue():
     assert cues("He won the trophy on the strength of remarkable performances.", "why").clause > 0
     assert cues("He was jailed for the first time in 2019.", "why").clause == 0.0
     assert cues("He asked what food they would be given for their days of reflection.", "why").clause == 0.0
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("Why was Bianca Andreescu's 2019 US Open title a landmark?", True),
+    ("What made the 2012 Olympics a milestone for London?", True),
+    ("Why does Athens stand out among Olympic host cities?", True),
+    ("Why did Norway's medal haul go into the record books?", True),
+    ("Why did Sadr cancel his itikaf?", False),
+    ("What was the record attendance at the final?", False),  # not a why question
+])
+def test_a_why_question_may_ask_what_sets_something_apart(question, asks):
+    assert asks_significance(question) is asks
+
+
+def test_a_first_a_record_or_a_superlative_explains_what_sets_something_apart():
+    def asked(text: str) -> float:  # the question: "Why was Andreescu's title a landmark?"
+        return float(any(word in text.lower() for word in ("andreescu", "title", "landmark")))
+
+    first = "Andreescu won the title, becoming the first Canadian to win a Grand Slam singles title."
+    assert cues(first, "why", asked, significance=True).clause >= 0.8
+    assert cues(first, "why", asked).clause < 0.8  # only when the question asks what sets it apart
+    assert cues("Andreescu defeated Serena Williams 6-3, 7-5 in the final.", "why", asked, significance=True).clause == 0
+    # A superlative the question names itself is not the reason ("why was it her first major?").
+    assert cues("It was her first major title.", "why", lambda text: float("first" in text.lower()),
+                significance=True).clause == 0
+
+
+def test_one_sentence_telling_what_came_after_what_answers_what_happened_after():
+    assert cues("Since the outbreak of the pandemic, Iraq has seen a sharp rise in violence.", "after").clause > 0.5
+    assert cues("On 13 April, immediately after the evening prayer, a video began circulating.", "after").clause > 0.5
+    assert cues("The video circulated widely, hours after the evening prayer.", "after").clause > 0.5
+    assert cues("The video circulated widely on social media.", "after").clause == 0
+    assert cues("After 19 days of competition, Norway topped the medal table.", "why").clause < 0.6  # only for after
+
+
+def test_with_a_ranker_the_answer_holds_its_next_choices_even_away_from_the_event():
+    from rag.answer.ranker import Ranker
+    both = [Unit("The mayor closed the bridge because it was unsafe.", "a", 0),
+            Unit("Traffic moved to the ring road.", "a", 1),
+            Unit("The bridge had cracked in the spring storms.", "b", 0)]
+    # The ranker's second choice sits in another article: the rules alone would leave it out.
+    ranker = Ranker({"best": 5.0, "elsewhere": 3.0})
+    chosen = explain("why", both, [1.0, 0.2, 0.5], 3, lambda t: float("bridge" in t), ranker)
+    assert chosen.sentences[:2] == (0, 2)
+    assert explain("why", both, [1.0, 0.2, 0.5], 3, lambda t: float("bridge" in t)).sentences == (0,)
