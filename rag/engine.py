@@ -208,14 +208,36 @@ class Engine:
             "healthy": not problems, "problems": problems,
         }
 
-    def documents(self, match: str = "") -> list[DocumentInfo]:
-        """Every indexed article with its chunk count; with `match`, those whose title, source,
-        file or id holds it (any case)."""
+    def documents(self, match: str = "", limit: int | None = None, offset: int = 0) -> list[DocumentInfo]:
+        """Every indexed article with its chunk count, by file; with `match`, those whose title,
+        source, file or id holds it (any case); with `limit`/`offset`, that page of them."""
+        return self.find_documents(match, limit, offset)[0]
+
+    def find_documents(self, match: str = "", limit: int | None = None,
+                       offset: int = 0) -> tuple[list[DocumentInfo], int]:
+        """A page of `documents(match)` (`limit` of them, None: all, after the first `offset`)
+        and how many match in all: matched and paged by the store, not in Python."""
+        if (limit is not None and limit < 0) or offset < 0:
+            raise ValueError(f"limit and offset must not be negative (limit {limit}, offset {offset})")
         try:
-            infos = self.store().documents()
+            return self.store().find_documents(match, limit, offset)
         except IndexMissingError:
-            return []
-        return [info for info in infos if info.matches(match)] if match.strip() else infos
+            return [], 0
+
+    def document_info(self, doc_id: str) -> DocumentInfo | None:
+        """One article's row of the list (title, source, file, chunk count); None: not indexed."""
+        try:
+            return self.store().document_info(doc_id)
+        except IndexMissingError:
+            return None
+
+    def document_totals(self) -> tuple[int, int]:
+        """(articles, passages) in the index, as the store counts them (cheap: no scan)."""
+        try:
+            info = self.store().info()
+        except IndexMissingError:
+            return 0, 0
+        return (info.documents, info.chunks) if info else (0, 0)
 
     def document(self, doc_id: str) -> Document | None:
         """The full text and metadata of one article, for showing a citation in context."""

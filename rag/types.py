@@ -197,9 +197,18 @@ class DocumentInfo:
 
     def matches(self, text: str) -> bool:
         """Whether `text` (any case) is in the title, source, file path or id; "" matches all."""
-        needle = text.strip().casefold()
-        return not needle or any(needle in field.casefold()
-                                 for field in (self.title or "", self.source or "", self.path or "", self.doc_id))
+        return self.holds(DocumentInfo.needle(text), self.title, self.source, self.path, self.doc_id)
+
+    @staticmethod
+    def needle(text: str) -> str:
+        """What `matches` looks for: `text` without surrounding blanks, case-folded."""
+        return text.strip().casefold()
+
+    @staticmethod
+    def holds(needle: str, *fields: str | None) -> bool:
+        """Whether a `needle` (see `needle`) is in any of the fields, case-folded ("" is in all):
+        the one definition of `matches`, also used by stores that match in SQL."""
+        return not needle or any(needle in (field or "").casefold() for field in fields)
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,25 @@ class IndexStore(Protocol):
 
     def documents(self) -> list[DocumentInfo]:
         """Every article, with its chunk count, ordered by path."""
+
+    def find_documents(self, match: str = "", limit: int | None = None,
+                       offset: int = 0) -> tuple[list[DocumentInfo], int]:
+        """The articles `DocumentInfo.matches(match)` ("" for all), in the order of `documents()`:
+        `limit` of them (None: all) after the first `offset`, and how many match in all. This
+        default filters `documents()`; a backend that can match and page where the rows are
+        should."""
+        return page_of_documents(self.documents(), match, limit, offset)
+
+    def document_info(self, doc_id: str) -> DocumentInfo | None:
+        """One article's row of the list (None: not in the index). This default scans
+        `documents()`; a backend should look the id up."""
+        return next((info for info in self.documents() if info.doc_id == doc_id), None)
+
+
+def page_of_documents(infos: Iterable[DocumentInfo], match: str = "", limit: int | None = None,
+                      offset: int = 0) -> tuple[list[DocumentInfo], int]:
+    """The page `IndexStore.find_documents` answers, taken from `infos` (every article, in order)."""
+    needle = DocumentInfo.needle(match)
+    found = [i for i in infos if DocumentInfo.holds(needle, i.title, i.source, i.path, i.doc_id)]
+    offset = max(0, offset)
+    return found[offset:None if limit is None else offset + max(0, limit)], len(found)

@@ -27,6 +27,7 @@ from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, Piece
 from rag.index.dense import DenseIndex, kind_for, kind_of, saved_files
 from rag.index.keyword import KeywordIndex
 from rag.index.layout import POINTER, data_folder, has_index, new_data_folder, switch_to
+from rag.index.listing import ArticleList
 from rag.index.records import STORE_NAME, Records, no_space
 from rag.index.sparse import keyword_tokens
 from rag.types import Document, DocumentInfo
@@ -57,9 +58,12 @@ class LocalStore:
         self._generation = -1
         self._pointer_stat: tuple[int, int] | None = None
         self._lock = threading.RLock()
+        self._articles: ArticleList | None = None
 
     def close(self) -> None:
         self.records.close()
+        if self._articles is not None:
+            self._articles.close()
 
     # state -------------------------------------------------------------------------------------
 
@@ -318,7 +322,24 @@ class LocalStore:
         return self.records.document(doc_id)
 
     def documents(self) -> list[DocumentInfo]:
-        return self.records.documents()
+        return self._article_list().documents()
+
+    def find_documents(self, match: str = "", limit: int | None = None,
+                       offset: int = 0) -> tuple[list[DocumentInfo], int]:
+        """Matched and paged in SQL (rag.index.listing), as `page_of_documents` would."""
+        return self._article_list().find(match, limit, offset)
+
+    def document_info(self, doc_id: str) -> DocumentInfo | None:
+        return self._article_list().info(doc_id)
+
+    def _article_list(self) -> ArticleList:
+        """The list over the record in use (a rebuild may have switched it)."""
+        with self._lock:
+            if self._articles is None or self._articles.path != self.records.path:
+                if self._articles is not None:
+                    self._articles.close()
+                self._articles = ArticleList(self.records.path)
+            return self._articles
 
     def file_records(self, paths: Iterable[str] | None = None) -> dict[str, FileRecord]:
         return self.records.file_records(paths)

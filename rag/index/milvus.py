@@ -38,7 +38,7 @@ from typing import Iterable
 import numpy as np
 
 from rag.errors import IndexMismatchError, IndexProblem
-from rag.index.base import FileRecord, IndexInfo, StoredChunk
+from rag.index.base import FileRecord, IndexInfo, StoredChunk, page_of_documents
 from rag.index.milvus_connection import LIMIT
 from rag.index.milvus_keyword import bm25_scores, idf
 from rag.index.milvus_rows import latest_files, read_pieces, stored_chunk
@@ -336,13 +336,30 @@ class MilvusStore(MilvusWriter):
 
     def documents(self) -> list[DocumentInfo]:
         def read(state):
-            out = []
-            for row in self._iterate(f"{state['data']}_documents", f"part == 0 and {self._visible(state)}",
-                                     ["doc_id", "meta"]):
-                m = json.loads(row["meta"])
-                out.append(DocumentInfo(row["doc_id"], m["title"], m["source"], m["path"], m["chunks"]))
-            return sorted(out, key=lambda d: (d.path, d.doc_id))
+            rows = self._iterate(f"{state['data']}_documents", f"part == 0 and {self._visible(state)}",
+                                 ["doc_id", "meta"])
+            return sorted((_document_info(r) for r in rows), key=lambda d: (d.path, d.doc_id))
         return self._read(read, [])
+
+    def find_documents(self, match: str = "", limit: int | None = None,
+                       offset: int = 0) -> tuple[list[DocumentInfo], int]:
+        """The default (every article read, then matched): a filter expression cannot match here
+        as `DocumentInfo.matches` does (title, source and path are inside the JSON `meta` field,
+        LIKE has no case folding), nor order by path."""
+        return page_of_documents(self.documents(), match, limit, offset)
+
+    def document_info(self, doc_id: str) -> DocumentInfo | None:
+        def read(state):
+            rows = self._query_in(f"{state['data']}_documents", "doc_id", [doc_id], ["doc_id", "meta"],
+                                  f"part == 0 and {self._visible(state)}")
+            return _document_info(rows[0]) if rows else None
+        return self._read(read, None)
+
+
+def _document_info(row: dict) -> DocumentInfo:
+    """The list row of an article from its first documents row."""
+    m = json.loads(row["meta"])
+    return DocumentInfo(row["doc_id"], m["title"], m["source"], m["path"], m["chunks"])
 
 
 def _hit_id(hit) -> int:

@@ -25,7 +25,8 @@ import numpy as np
 
 from rag.errors import IndexDamagedError, IndexProblem
 from rag.index.base import FileRecord, IndexChange, NewDocument, Piece, StoredChunk
-from rag.types import Chunk, Citation, Document, DocumentInfo, FilePosition
+from rag.index.listing import LISTING_INDEX
+from rag.types import Chunk, Citation, Document, FilePosition
 
 FORMAT = 3  # 3: one SQLite record, derived FAISS and keyword indexes
 STORE_NAME = "store.sqlite"
@@ -147,6 +148,7 @@ class Records:
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
+            db.execute(LISTING_INDEX)  # indexes made before it had none
             meta = self.meta()
             generation = int(meta["generation"]) + 1
             if "build" not in meta:
@@ -368,12 +370,6 @@ class Records:
         row = self._db.execute("SELECT doc_id, text, title, source, path, url, date, file_offset, file_line,"
                                " page_starts FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(*row[:9], page_starts=tuple(json.loads(row[9]))) if row else None
-
-    def documents(self) -> list[DocumentInfo]:
-        rows = self._db.execute(
-            "SELECT d.doc_id, d.title, d.source, d.path, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id)"
-            " FROM documents d ORDER BY d.path, d.rowid").fetchall()
-        return [DocumentInfo(*r) for r in rows]
 
 
 def _batches(items: list, size: int) -> Iterator[list]:

@@ -97,6 +97,18 @@ def test_add_search_and_cite(store):
     assert list(by_hash) == [sadr.embed_hashes[1]] and np.allclose(by_hash[sadr.embed_hashes[1]], sadr.vectors[1])
 
 
+def test_the_article_list_is_matched_and_paged_and_one_article_looked_up(store):
+    add(store, *[new_document(f"d{n}", f"École {n}\nBody {n}.\n\nMore.", f"/news/{n % 2}.txt") for n in range(5)])
+    add(store, new_document("d1", "Straße renamed\nNew body.", "/news/1.txt"), remove=["d1"])
+    every = store.documents()
+    assert [(d.doc_id, d.path[-5:]) for d in every] == [("d0", "0.txt"), ("d2", "0.txt"), ("d4", "0.txt"),
+                                                        ("d1", "1.txt"), ("d3", "1.txt")]
+    assert store.find_documents("ÉCOLE", 2, 1) == ([every[1], every[2]], 4)
+    assert store.find_documents("strasse") == ([every[3]], 1) and store.find_documents("", 0) == ([], 5)
+    assert store.document_info("d1") == every[3] and every[3].title == "Straße renamed" and every[3].chunks == 1
+    assert store.document_info("nope") is None
+
+
 def test_keyword_search_matches_our_tokens_and_exact_bm25(store):
     add(store, new_document("mee-1", SADR), new_document("oil-1", OIL, "/news/b.txt"))
     # "Sadr's" in the text, "Sadrs" in the question: one token once apostrophes are dropped.
