@@ -33,14 +33,13 @@ def stats(make_engine, settings, as_json) -> None:
 @_common
 def docs(make_engine, settings, match, limit, as_json) -> None:
     """List the indexed articles."""
-    infos = make_engine().documents(match)
-    shown = infos[:limit] if limit else infos
+    shown, total = make_engine().find_documents(match, limit)
     if as_json:
         click.echo(json.dumps([info.__dict__ for info in shown]))
         return
     click.echo(format_documents(shown))
-    if len(shown) < len(infos):
-        click.echo(f"({len(shown)} of {len(infos)} shown: --limit or --match to see others)")
+    if len(shown) < total:
+        click.echo(f"({len(shown)} of {total} shown: --limit or --match to see others)")
 
 
 def format_stats(data: dict[str, Any]) -> str:

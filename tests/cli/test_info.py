@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 
 from rag.cli import main
 from rag.cli.info import format_documents, format_stats, format_value, plural
 from rag.types import DocumentInfo
+from tests.conftest import make_cli
 
 
 def test_docs_are_aligned_columns_with_singular_and_plural_counts():
@@ -50,3 +53,23 @@ def test_ask_with_both_a_question_and_a_file_says_not_both(tmp_path):
     questions.write_text("who?\n")
     result = CliRunner().invoke(main, ["ask", "who?", "--file", str(questions)])
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_docs_with_match_and_limit_show_a_page_and_how_many_match(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("embedding:\n  backend: fake\n  dimension: 64\n")
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("\n".join(json.dumps({"id": f"a{n}", "title": title, "source": "Wire", "text": "Some news."})
+                                  for n, title in enumerate(["Die Straße", "STRASSE 2", "Oil", "strasse three"])))
+    cli = make_cli(config, tmp_path / "index")
+    cli("ingest", str(articles))
+    assert cli("docs", "--match", "  Strasse ", "--limit", "2").output.splitlines() == [
+        "a0  Wire  1 chunk  Die Straße",
+        "a1  Wire  1 chunk  STRASSE 2",
+        "2 articles, 2 chunks",
+        "(2 of 3 shown: --limit or --match to see others)",
+    ]
+    assert "shown" not in cli("docs", "--match", "strasse", "--limit", "3").output
+    assert [d["doc_id"] for d in json.loads(cli("docs", "--json", "--match", "STRASSE", "--limit", "2").output)] == [
+        "a0", "a1"]
+    assert [d["doc_id"] for d in json.loads(cli("docs", "--json", "--match", "%").output)] == []
