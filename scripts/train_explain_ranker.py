@@ -8,7 +8,7 @@ builds under .index/); the sentences the answer chooses from are recorded with t
 and a sentence is a positive when it holds one of the question's answer strings (the eval
 matching rule). The model is a conditional logit: a softmax over one question's sentences, with
 an L2 penalty chosen by leave-one-set-out cross-validation. The sets written apart from the
-system to check it last (data/eval/why-fresh3/) are never read here.
+system to check it last (data/eval/why-fresh5/) are never read here.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from rag.config import load_settings  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 from rag.text import normalize_for_match as normalize  # noqa: E402
 
-# (question set, index built by `make eval`): every why/how/after set but data/eval/why-fresh3/.
+# (question set, index built by `make eval`): every why/how/after set but data/eval/why-fresh5/.
 TRAINING_SETS = [
     ("tests/data/why-sample-dev.jsonl", ".index/sample"),
     ("tests/answer/why-sample-dev-extra.jsonl", ".index/sample"),
@@ -46,6 +46,8 @@ TRAINING_SETS = [
     ("data/eval/why-final/why-sample-final.jsonl", ".index/sample"),
     ("data/eval/why-fresh/why-sample-fresh.jsonl", ".index/sample"),
     ("data/eval/why-fresh2/why-sample-fresh2.jsonl", ".index/sample"),
+    ("data/eval/why-fresh3/why-sample-fresh3.jsonl", ".index/sample"),
+    ("data/eval/why-fresh4/why-sample-fresh4.jsonl", ".index/sample"),
     ("tests/answer/why-rgb-dev.jsonl", ".index/rgb"),
     ("tests/answer/why-rgb-dev-more.jsonl", ".index/rgb"),
     ("tests/data/why-rgb-heldout.jsonl", ".index/rgb"),
@@ -53,6 +55,8 @@ TRAINING_SETS = [
     ("data/eval/why-final/why-rgb-final.jsonl", ".index/rgb"),
     ("data/eval/why-fresh/why-rgb-fresh.jsonl", ".index/rgb"),
     ("data/eval/why-fresh2/why-rgb-fresh2.jsonl", ".index/rgb"),
+    ("data/eval/why-fresh3/why-rgb-fresh3.jsonl", ".index/rgb"),
+    ("data/eval/why-fresh4/why-rgb-fresh4.jsonl", ".index/rgb"),
 ]
 PENALTIES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
