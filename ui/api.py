@@ -100,10 +100,9 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
                   "title, source, file or id holds this (any case)"),
                   limit: int | None = Query(None, ge=1, le=10_000, description="at most this many"),
                   offset: int = Query(0, ge=0, description="skip this many first")) -> list[dict[str, Any]]:
-        infos = engine.documents(match)
-        response.headers["X-Total-Count"] = str(len(infos))  # all that match, for paging
-        end = offset + limit if limit else None
-        return [asdict(info) for info in infos[offset:end]]
+        page, total = engine.find_documents(match, limit, offset)
+        response.headers["X-Total-Count"] = str(total)  # all that match, for paging
+        return [asdict(info) for info in page]
 
     @router.get("/documents/{doc_id}", summary="One article: its text and metadata")
     def document(doc_id: str) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import IndexMissingError, IndexProblem
 from rag.offline import enforce_offline
 from ui import handlers
-from ui.article_list import render_article_list
+from ui.article_list import ARTICLES_SHOWN, render_article_list
 from ui.limits import UploadLimits, check_question
-from ui.uploads import ingest_uploads, uploads_folder
+from ui.uploads import delete_orphan_upload, ingest_uploads, uploads_folder
 from ui.theme import ARTICLE_LIST_JS, ARTICLE_PANEL_JS, CONVERSATION_JS, CSS, offline_theme
 
 if TYPE_CHECKING:
@@ -44,15 +44,9 @@ class ChatBackend:
 
     def article_count(self) -> int:
         try:
-            return int(self.engine.stats().get("documents", 0))
+            return self.engine.document_totals()[0]
         except IndexProblem:
             return 0
-
-    def documents(self) -> list:
-        try:
-            return self.engine.documents()
-        except IndexProblem:
-            return []
 
     def start_warm_up(self) -> None:
         """Load the model and index in a background thread, once: called when the first page
@@ -140,22 +134,21 @@ class ChatBackend:
     def remove_article(self, event_data: Any, match: str = "") -> tuple:
         """Remove one article; an uploaded file left without articles is deleted too."""
         doc_id = event_data.get("doc_id") if isinstance(event_data, dict) else None
-        infos = {i.doc_id: i for i in self.documents()}
-        if not isinstance(doc_id, str) or doc_id not in infos:
+        try:
+            info = self.engine.document_info(doc_id) if isinstance(doc_id, str) else None
+        except IndexProblem:
+            info = None
+        if info is None:
             status = handlers.render_notice("That article is not in the index any more.", "error")
         else:
             try:
-                self.engine.remove([doc_id])
-                self._delete_orphan_upload(Path(infos[doc_id].path))
-                status = handlers.render_notice(f"Removed “{infos[doc_id].title or doc_id}”.", "ok")
+                self.engine.remove([info.doc_id])
+                delete_orphan_upload(self.engine, Path(info.path))
+                status = handlers.render_notice(f"Removed “{info.title or info.doc_id}”.", "ok")
             except Exception as exc:
                 log.exception("removing %s failed", doc_id)
                 status = handlers.render_notice(f"Could not remove {doc_id}: {exc}", "error")
         return (status,) + self.index_views(match)
-
-    def _delete_orphan_upload(self, path: Path) -> None:
-        if path.parent == self.uploads_dir and all(Path(i.path) != path for i in self.documents()):
-            path.unlink(missing_ok=True)
 
     def page_load(self) -> tuple[str, str]:
         self.start_warm_up()
@@ -166,8 +159,14 @@ class ChatBackend:
         return (handlers.render_index_status(self.article_count()), self.article_list(match))
 
     def article_list(self, match: str = "") -> str:
-        """The Articles tab's list: the articles matching the Find box, a page at most."""
-        return render_article_list(self.documents(), match or "")
+        """The Articles tab's list: the articles matching the Find box, a page at most (the store
+        finds that page and counts the rest, so a keystroke costs the same at any size)."""
+        try:
+            shown, matching = self.engine.find_documents(match or "", ARTICLES_SHOWN)
+            articles, passages = self.engine.document_totals()
+        except IndexProblem:
+            shown, matching, articles, passages = [], 0, 0, 0
+        return render_article_list(shown, matching, articles, passages, match or "")
 
     def ask_api(self, question: str, history: list[str] | None = None, k: int | None = None,
                 mode: str | None = None) -> str:

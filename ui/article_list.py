@@ -13,12 +13,13 @@ from ui.handlers import NO_ARTICLES_LISTED, escape, inline_code
 ARTICLES_SHOWN = 200  # rows at once; the Find box reaches the others
 
 
-def render_article_list(infos: Sequence[DocumentInfo], match: str = "", limit: int = ARTICLES_SHOWN) -> str:
-    """A table of the articles matching `match` (title, source, file or id, any case; "" for all),
-    at most `limit` rows, each with a remove button, under a summary of the whole index."""
-    if not infos:
+def render_article_list(shown: Sequence[DocumentInfo], matching: int, articles: int, passages: int,
+                        match: str = "") -> str:
+    """A table of `shown`, the first of the `matching` articles that match `match` (title, source,
+    file or id, any case; "" for all), each with a remove button, under a summary of the whole
+    index (`articles`, `passages`). The engine finds the page (Engine.find_documents)."""
+    if not articles:
         return f'<div class="article-list empty">{inline_code(NO_ARTICLES_LISTED)}</div>'
-    found = [i for i in infos if i.matches(match)]
     rows = "".join(
         f'<tr data-doc="{escape(i.doc_id)}"><td class="title" title="{escape(title_tooltip(i.title or i.doc_id))}">'
         f"{escape(i.title or i.doc_id)}</td>"
@@ -26,15 +27,14 @@ def render_article_list(infos: Sequence[DocumentInfo], match: str = "", limit: i
         f'<td class="file" title="{escape(i.path)}">{escape(Path(i.path).name)}</td>'
         f'<td class="actions"><button class="remove" data-remove="{escape(i.doc_id)}" '
         f'data-title="{escape(i.title or i.doc_id)}">Remove</button></td></tr>'
-        for i in found[:limit])
-    passages = sum(i.chunks for i in infos)
-    summary = f"{_count(len(infos), 'article')}, {_count(passages, 'passage')}"
+        for i in shown)
+    summary = f"{_count(articles, 'article')}, {_count(passages, 'passage')}"
     if match.strip():
-        summary += f" · {_count(len(found), 'article')} match “{escape(match.strip())}”"
-    if len(found) > limit:
-        summary += f" · showing the first {limit}: type in Find to reach the others"
+        summary += f" · {_count(matching, 'article')} match “{escape(match.strip())}”"
+    if matching > len(shown):
+        summary += f" · showing the first {len(shown)}: type in Find to reach the others"
     table = ('<table><thead><tr><th>Title</th><th>Source</th><th>Passages</th><th>File</th><th></th></tr></thead>'
-             f"<tbody>{rows}</tbody></table>") if found else '<p class="no-match">No article matches.</p>'
+             f"<tbody>{rows}</tbody></table>") if shown else '<p class="no-match">No article matches.</p>'
     return f'<div class="article-list"><div class="summary">{summary}</div>{table}</div>'
 
 

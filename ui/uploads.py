@@ -59,9 +59,17 @@ def ingest_uploads(engine: "Engine", files: Sequence[tuple[Path, str]], limits: 
 def remove_document(engine: "Engine", doc_id: str) -> bool:
     """Remove one article; an uploaded file left without articles is deleted too. False if the
     article was not in the index."""
-    path = next((Path(i.path) for i in engine.documents() if i.doc_id == doc_id), None)
-    if path is None or doc_id not in engine.remove([doc_id]):
+    info = engine.document_info(doc_id)
+    if info is None or doc_id not in engine.remove([doc_id]):
         return False
-    if path.parent == uploads_folder(engine) and all(Path(i.path) != path for i in engine.documents()):
-        path.unlink(missing_ok=True)
+    delete_orphan_upload(engine, Path(info.path))
     return True
+
+
+def delete_orphan_upload(engine: "Engine", path: Path) -> None:
+    """Delete `path` if it is an uploaded file no indexed article comes from any more."""
+    if path.parent != uploads_folder(engine):
+        return
+    # Articles whose path holds this one's text (the store matches it), then the same path exactly.
+    if not any(Path(i.path) == path for i in engine.documents(str(path))):
+        path.unlink(missing_ok=True)

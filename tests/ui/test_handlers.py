@@ -14,7 +14,8 @@ import pytest
 from rag.types import (Answer, AnswerSentence, Citation, Document, DocumentInfo, FileFailure, FilePosition,
                        IngestReport, Passage)
 from ui import handlers as h
-from ui.article_list import render_article_list
+from rag.index.base import page_of_documents
+from ui.article_list import ARTICLES_SHOWN, render_article_list
 
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
             "[click](javascript:window.__pwned=3)", "![x](http://evil.example/pixel.png)")
@@ -77,7 +78,7 @@ def test_each_payload_renders_as_literal_text_everywhere(payload):
     rendered = {
         "conversation": h.render_conversation(chat),
         "article": h.render_article(document, h.CitationRequest("doc-1", 0, 6, 1)),
-        "list": render_article_list([DocumentInfo("doc-1", f"Title {payload}", f"Src {payload}", "/a.txt", 2)]),
+        "list": list_of([DocumentInfo("doc-1", f"Title {payload}", f"Src {payload}", "/a.txt", 2)]),
         "message": h.render_conversation((h.ChatTurn("q", message=f"Failed: {payload}"),)),
     }
     for name, markup in rendered.items():
@@ -196,7 +197,7 @@ def test_long_titles_carry_their_full_text_as_a_tooltip():
     assert f'<div class="article-title" title="{h.escape(title.strip())}">' in panel
     # archive pages cut long titles in the file itself: the tooltip says there is no more
     cut = "Tenth report of the Special Adviser and Head of the United Nations …"
-    listed = render_article_list([DocumentInfo("r", cut, "ReliefWeb", "/x/a.txt", 4)])
+    listed = list_of([DocumentInfo("r", cut, "ReliefWeb", "/x/a.txt", 4)])
     assert f'<td class="title" title="{cut} (the title is cut short in the file itself)">' in listed
 
 
@@ -296,30 +297,37 @@ def test_citation_requests_from_the_browser_are_checked():
 # the article list and uploads ------------------------------------------------------------------
 
 
+def list_of(infos: list[DocumentInfo], match: str = "") -> str:
+    """The list as the chat backend renders it over a store holding `infos`: the store's page
+    (the default IndexStore.find_documents) and the index's totals."""
+    shown, matching = page_of_documents(infos, match, ARTICLES_SHOWN)
+    return render_article_list(shown, matching, len(infos), sum(i.chunks for i in infos), match)
+
+
 def test_article_list_has_title_source_count_and_a_remove_button_each():
-    markup = render_article_list([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
-                                    DocumentInfo("b-2", "", "", "/x/two.md", 1)])
+    markup = list_of([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
+                      DocumentInfo("b-2", "", "", "/x/two.md", 1)])
     assert '<div class="summary">2 articles, 28 passages</div>' in markup
     assert ('<tr data-doc="a-1"><td class="title" title="First">First</td><td>Raseef22</td><td class="num">27</td>'
             '<td class="file" title="/x/one.txt">one.txt</td><td class="actions"><button class="remove" '
             'data-remove="a-1" data-title="First">Remove</button></td></tr>') in markup
     assert '<td class="title" title="b-2">b-2</td><td>-</td>' in markup
-    empty = render_article_list([])
+    empty = list_of([])
     assert "No articles are indexed yet. Add some with the Upload articles button above" in empty
     assert "in the Articles tab" not in empty  # it is the Articles tab
 
 
 def test_the_article_list_shows_a_page_at_a_time_and_what_the_find_box_matches():
     infos = [DocumentInfo(f"d-{n}", f"Story {n}", "Wire" if n % 2 else "Daily", f"/x/{n}.txt", 3) for n in range(1, 501)]
-    markup = render_article_list(infos)
+    markup = list_of(infos)
     assert markup.count("<tr data-doc=") == 200
     assert ('<div class="summary">500 articles, 1,500 passages · showing the first 200: '
             "type in Find to reach the others</div>") in markup
-    daily = render_article_list(infos, "  DAILY ")
+    daily = list_of(infos, "  DAILY ")
     assert daily.count("<tr data-doc=") == 200 and "250 articles match “DAILY”" in daily
-    one = render_article_list(infos, "story 499")
+    one = list_of(infos, "story 499")
     assert one.count("<tr data-doc=") == 1 and 'data-doc="d-499"' in one and "showing the first" not in one
-    none = render_article_list(infos, "<b>nothing</b>")
+    none = list_of(infos, "<b>nothing</b>")
     assert "No article matches." in none and "<b>" not in none and "0 articles match" in none
 
 
@@ -448,6 +456,36 @@ def test_upload_copies_ingests_reports_and_remove_deletes_the_copy(backend, tmp_
     assert "Removed “Arctic honey”." in status and "empty-index" in index_status
     assert not copy.exists()
     assert "not in the index any more" in backend.remove_article({"doc_id": doc_id})[0]
+
+
+def test_the_articles_tab_lists_the_page_the_store_finds_under_the_index_totals(backend, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": f"n{n}", "title": f"Story {n}" + (" in der Straße" if n % 3 == 0 else ""),
+                                          "source": "Wire", "text": f"Story number {n}."}) for n in range(450)))
+    backend.engine.ingest([feed])
+    markup = backend.article_list()
+    assert markup.count("<tr data-doc=") == 200 and 'data-doc="n199"' in markup and 'data-doc="n200"' not in markup
+    assert ('<div class="summary">450 articles, 450 passages · showing the first 200: '
+            "type in Find to reach the others</div>") in markup
+    folded = backend.article_list(" STRASSE")  # found by case folding only: ß is "ss"
+    assert folded.count("<tr data-doc=") == 150 and "450 articles, 450 passages · 150 articles match “STRASSE”" in folded
+    assert "showing the first" not in folded
+    assert backend.article_list("story 44") == list_of(backend.engine.documents(), "story 44")
+    assert "No article matches." in backend.article_list("100%") and "0 articles match" in backend.article_list("_")
+
+
+def test_removing_an_article_keeps_its_upload_until_no_article_comes_from_it(backend, tmp_path):
+    two, other = tmp_path / "in" / "notes.jsonl", tmp_path / "in" / "notes.jsonl.txt"
+    two.parent.mkdir()
+    two.write_text('{"id": "n1", "title": "One", "text": "First note."}\n{"id": "n2", "title": "Two", "text": "Second."}\n')
+    other.write_text("Another note, in a file whose path holds the first one's.\n")
+    backend.ingest_uploads([str(two), str(other)])
+    assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["notes.jsonl", "notes.jsonl.txt"]
+    assert "Removed “One”." in backend.remove_article({"doc_id": "n1"})[0]
+    assert (backend.uploads_dir / "notes.jsonl").exists()
+    assert "Removed “Two”." in backend.remove_article({"doc_id": "n2"})[0]
+    assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["notes.jsonl.txt"]
+    assert "not in the index any more" in backend.remove_article({"doc_id": 5})[0]
 
 
 VOLCANO = ("---\ntitle: Etna erupts again\nsource: Sicily Today\n---\n"

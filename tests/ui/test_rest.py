@@ -148,6 +148,12 @@ def test_documents_can_be_matched_and_paged(api):
     assert matched.headers["X-Total-Count"] == str(len(matched.json()))
     page = api.get("/api/documents", params={"limit": 2, "offset": 1})
     assert page.json() == everything.json()[1:3] and page.headers["X-Total-Count"] == everything.headers["X-Total-Count"]
+    beyond = api.get("/api/documents", params={"limit": 2, "offset": 99})
+    assert beyond.json() == [] and beyond.headers["X-Total-Count"] == everything.headers["X-Total-Count"]
+    folded = api.get("/api/documents", params={"match": "SADR’S FOES", "limit": 1})  # non-ASCII: ’
+    assert [d["doc_id"] for d in folded.json()] == ["iraq-archive-5"] and folded.headers["X-Total-Count"] == "1"
+    literal = api.get("/api/documents", params={"match": "100%"})
+    assert literal.json() == [] and literal.headers["X-Total-Count"] == "0"
     refused = api.get("/api/documents", params={"limit": 0})
     assert refused.status_code == 422 and "limit" in refused.json()["error"]
 
