@@ -192,11 +192,6 @@ _FOR_REASON = re.compile(
 _SETS_APART = _words(
     r"first|only|record|records|never|unprecedented|ever|all-time|history|historic|sole|lone"
     r"|largest|biggest|most|youngest|oldest|highest|lowest|fastest|longest|greatest|best|worst|richest|smallest")
-# "Since the outbreak of X, Y ...", "Hours after X, Y ...", "Y, following X": one sentence telling
-# what came after what.
-_SEQUENCE = re.compile(
-    r"^\W*(?:[\w'-]+ ){0,3}(?:since|after|following|once|upon|within)\b[^,;]{3,100},"
-    r"|,\s+(?:shortly |soon |just |immediately |days |hours |weeks |months )?(?:after|following)\b", re.I)
 # Wording of what came next.
 _CONSEQUENCE = _words(
     r"then|later|afterwards|subsequently|since then|in response|as a result|response|responded|react(?:ed|ion)"
@@ -269,8 +264,7 @@ def cues(sentence: str, kind: str, asked: Asked | None = None, significance: boo
         # Any sentence after the event may tell what followed; some say so.
         # "X prompted Y" tells what followed X when the question names X.
         led_to = 0.8 if _LED_TO.search(text) and cause_named else 0.0
-        clause = combine(led_to, 0.6 if _SEQUENCE.search(text) else 0.0)
-        return Cues(clause, combine(0.8 if _CONSEQUENCE.search(text) else 0.0, 0.6))
+        return Cues(led_to, combine(0.8 if _CONSEQUENCE.search(text) else 0.0, 0.6))
     raise ValueError(f"unknown question kind {kind!r}")
 
 
