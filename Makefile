@@ -37,19 +37,19 @@ test: install browser
 	exit $$status
 
 # Quality tables for the README: each corpus in its own index under .index/ (git-ignored).
-# The why/how sets: every set but why-fresh3/ fits the explanation ranker (`make ranker`);
-# why-fresh3/ was written apart from the system and is never fitted on (README, Quality).
+# The why/how sets: every set but why-fresh5/ fits the explanation ranker (`make ranker`);
+# why-fresh5/ was written apart from the system and is never fitted on (README, Quality).
 eval: install
 	$(BIN)/rag ingest $(SAMPLE) --index .index/sample
 	$(BIN)/rag eval data/eval/seed-dev.jsonl --compare --index .index/sample
 	$(BIN)/rag eval tests/data/heldout-seed.jsonl --compare --index .index/sample
 	$(BIN)/rag eval tests/data/followups-seed.jsonl --index .index/sample
-	for f in tests/data/why-sample-dev.jsonl tests/data/why-sample-heldout.jsonl tests/data/why-sample-unseen.jsonl data/eval/why-final/why-sample-final.jsonl data/eval/why-fresh/why-sample-fresh.jsonl data/eval/why-fresh2/why-sample-fresh2.jsonl data/eval/why-fresh3/why-sample-fresh3.jsonl; do \
+	for f in tests/data/why-sample-dev.jsonl tests/data/why-sample-heldout.jsonl tests/data/why-sample-unseen.jsonl data/eval/why-final/why-sample-final.jsonl data/eval/why-fresh/why-sample-fresh.jsonl data/eval/why-fresh2/why-sample-fresh2.jsonl data/eval/why-fresh3/why-sample-fresh3.jsonl data/eval/why-fresh4/why-sample-fresh4.jsonl data/eval/why-fresh5/why-sample-fresh5.jsonl; do \
 	  $(BIN)/rag eval $$f --index .index/sample || exit 1; done
 	$(BIN)/rag ingest data/eval/rgb/corpus.jsonl --index .index/rgb
 	$(BIN)/rag eval data/eval/rgb/questions-dev.jsonl --compare --index .index/rgb
 	$(BIN)/rag eval tests/data/heldout-rgb.jsonl --compare --index .index/rgb
-	for f in tests/data/why-rgb-heldout.jsonl tests/data/why-rgb-unseen.jsonl data/eval/why-final/why-rgb-final.jsonl data/eval/why-fresh/why-rgb-fresh.jsonl data/eval/why-fresh2/why-rgb-fresh2.jsonl data/eval/why-fresh3/why-rgb-fresh3.jsonl; do \
+	for f in tests/data/why-rgb-heldout.jsonl tests/data/why-rgb-unseen.jsonl data/eval/why-final/why-rgb-final.jsonl data/eval/why-fresh/why-rgb-fresh.jsonl data/eval/why-fresh2/why-rgb-fresh2.jsonl data/eval/why-fresh3/why-rgb-fresh3.jsonl data/eval/why-fresh4/why-rgb-fresh4.jsonl data/eval/why-fresh5/why-rgb-fresh5.jsonl; do \
 	  $(BIN)/rag eval $$f --index .index/rgb || exit 1; done
 
 # Re-fit the explanation ranker (rag/answer/explain_ranker.json) on the why/how sets; needs the
