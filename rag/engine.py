@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,7 +16,7 @@ from rag.answer.ranker import default_ranker
 from rag.config import Settings, default_index_dir
 from rag.errors import IndexMissingError
 from rag.index.base import IndexStore
-from rag.index.layout import write_lock
+from rag.index.layout import is_old_format, write_lock
 from rag.index.registry import begin_rebuild, open_store
 from rag.index.sparse import keyword_tokens
 from rag.ingest.pipeline import Ingest, Progress, build_settings, check_build
@@ -54,7 +55,10 @@ class Engine:
         the current one when complete (no paths: the files the current index lists).
         """
         with write_lock(self.index_dir):
-            if rebuild:
+            # An index of an older format cannot be read or added to: the first ingest after an
+            # upgrade rebuilds it from the files it lists plus the ones given (it answers until then).
+            upgrade = not rebuild and self.settings.store.backend == "local" and is_old_format(self.index_dir)
+            if rebuild or upgrade:
                 target, publish, known = begin_rebuild(self.settings, self.index_dir)
                 if not paths and not known:
                     target.close()
@@ -62,13 +66,18 @@ class Engine:
 
                     raise IndexProblem(f"nothing to rebuild at {self.index_dir}: the index lists no files that "
                                        "still exist; give them: `rag ingest --rebuild PATH...`")
+                todo = [*known, *paths] if upgrade else (list(paths) or known)
                 try:
-                    report = Ingest(target, self.settings, self.embedder, progress).run(list(paths) or known)
+                    report = Ingest(target, self.settings, self.embedder, progress).run(todo)
                 except BaseException:
                     target.close()
                     raise
                 publish()
                 target.close()
+                if upgrade:
+                    report = replace(report, warnings=(
+                        f"the index at {self.index_dir} was in an older format: rebuilt from the {len(known)} "
+                        f"file(s) it listed and the paths given", *report.warnings))
                 return report
             store = open_store(self.settings, self.index_dir, create=True)
             try:

@@ -27,6 +27,12 @@ def has_index(root: Path) -> bool:
     return (root / POINTER).is_file() or (root / OLD_MANIFEST).is_file()
 
 
+def is_old_format(root: Path) -> bool:
+    """An index of format 2 or before at `root` (a manifest, no pointer): unreadable, rebuilt on
+    the next ingest from the files it lists."""
+    return (root / OLD_MANIFEST).is_file() and not (root / POINTER).is_file()
+
+
 def read_pointer(root: Path) -> dict:
     """index.json, checked; IndexMissingError when there is no index at `root`."""
     path = root / POINTER

@@ -132,6 +132,26 @@ def test_old_format_is_refused_with_advice_that_works(tmp_path, sample_copy):
     assert engine_at(index).stats()["chunks"] == 72
 
 
+def test_an_ingest_into_an_old_format_index_rebuilds_it_with_the_files_it_listed(tmp_path, sample_copy):
+    # What `make run` does after an upgrade: `rag ingest data/sample` into the default index.
+    index = tmp_path / "index"
+    (index / "g000003").mkdir(parents=True)
+    listed = sample_copy / SAMPLE.name
+    (index / "manifest.json").write_text(json.dumps({
+        "schema_version": 2, "generation": 3, "files": {str(listed.resolve()): {}}}))
+    added = tmp_path / "more" / "bridge.txt"
+    added.parent.mkdir()
+    added.write_text("Bridge closed\n\nThe mayor closed the old bridge because engineers found cracks in it.\n")
+    report = engine_at(index).ingest([added.parent])
+    assert sorted(Path(f).name for f in report.files_added) == sorted([SAMPLE.name, "bridge.txt"])
+    assert any("older format: rebuilt from the 1 file(s) it listed" in w for w in report.warnings)
+    assert sorted(p.name for p in index.iterdir()) == [".lock", "d000001", "index.json"]
+    assert engine_at(index).stats()["documents"] == 6
+    # The next ingest is an ordinary one.
+    again = engine_at(index).ingest([added.parent])
+    assert again.files_skipped and not again.warnings
+
+
 def test_rebuild_with_nothing_to_rebuild_from_says_so(tmp_path):
     with pytest.raises(IndexProblem, match="nothing to rebuild .*rag ingest --rebuild PATH"):
         engine_at(tmp_path / "index").ingest([], rebuild=True)
