@@ -67,9 +67,9 @@ class ArticleList:
             self._db.execute("BEGIN")  # the page and the count from one snapshot
             try:
                 if not needle:
+                    where, values = "1", {}
                     rows = self._db.execute(f"SELECT d.doc_id, d.title, d.source, d.path, {_CHUNKS} FROM documents d"
                                             " ORDER BY d.path, d.rowid LIMIT ? OFFSET ?", page).fetchall()
-                    total = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
                 else:
                     where, values = _condition(needle)
                     # `+path`: not the path index, which would visit each row of the table; the
@@ -79,6 +79,9 @@ class ArticleList:
                         f" title, source, path FROM documents WHERE {where} ORDER BY +path, rowid"
                         " LIMIT :limit OFFSET :offset) d ORDER BY d.path, d.rid",
                         {**values, "limit": page[0], "offset": page[1]}).fetchall()
+                if (page[0] < 0 or len(rows) < page[0]) and (rows or not page[1]):
+                    total = page[1] + len(rows)  # the page reached the end: no second scan to count
+                else:
                     total = self._db.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", values).fetchone()[0]
             finally:
                 self._db.execute("COMMIT")
