@@ -63,9 +63,10 @@ class Unit:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Indices into the units: `sentences` in answer order (explanations first, the event
-    last); `event` is the sentence matching the question; `explained` is False when no
-    sentence near the event explains it (then `sentences` is the event alone)."""
+    """Indices into the units: `sentences` in answer order (the explanation first; the event
+    last with the rules' order, at its rank in the ranker's); `event` is the sentence matching the
+    question; `explained` is False when no sentence near the event explains it (then `sentences`
+    is the event alone)."""
 
     sentences: tuple[int, ...]
     event: int
@@ -235,6 +236,8 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
         # The ranker trusts the event's own sentence to hold its reason in wording the cues miss;
         # the explanation the rules found follows it, so the answer never stops at the event.
         chosen.append(rule_order[0])
+    # Then the ranker's next choices wherever they sit (it holds the reason in its top three far
+    # more often than first), or the rules' further explanations near the event; the event always.
     for i in order[1:]:
         if len(chosen) >= max_sentences - (event not in chosen):
             break
