@@ -1,10 +1,13 @@
 """Builders of small real files in each format, made with the libraries people make them with
-(reportlab, python-docx, ebooklib) or written out as the XML feeds are."""
+(reportlab, python-docx) or written out as EPUB packages and XML feeds are."""
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 
 def make_pdf(path: Path, pages: list[list[str]], title: str = "", author: str = "",
@@ -78,31 +81,75 @@ def make_docx(path: Path, heading: str, paragraphs: list[str], table: list[list[
 
 
 def make_epub(path: Path, title: str, author: str, chapters: list[tuple[str, list[str]]],
-              publisher: str = "") -> Path:
-    """An EPUB 3 with a navigation document and one XHTML file per chapter."""
-    from ebooklib import epub
-
-    book = epub.EpubBook()
-    book.set_identifier(f"urn:test:{path.stem}")
-    book.set_title(title)
-    book.set_language("en")
-    if author:
-        book.add_author(author)
-    if publisher:
-        book.add_metadata("DC", "publisher", publisher)
-    items = []
-    for n, (heading, paragraphs) in enumerate(chapters, start=1):
-        item = epub.EpubHtml(title=heading, file_name=f"chapter{n}.xhtml", lang="en")
-        body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-        item.content = f"<html><head><title>{escape(title)}</title></head><body><h1>{escape(heading)}</h1>{body}</body></html>"
-        book.add_item(item)
-        items.append(item)
-    book.toc = tuple(items)
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    book.spine = ["nav", *items]
-    epub.write_epub(str(path), book)
+              publisher: str = "", *, date: str = "", version: int = 3, folder: str = "OEBPS",
+              file_name: str = "chapter{n}.xhtml", toc_titles: dict[int, str] | None = None,
+              untitled: tuple[int, ...] = (), nested: bool = False, cover: bool = False) -> Path:
+    """An EPUB written with zipfile as e-book tools lay it out: mimetype first and stored,
+    META-INF/container.xml, the package file in `folder`, one XHTML file per chapter (named from
+    `file_name`, percent-encoded in the hrefs) with its heading as h1 and the book title as
+    <title>. Version 3 has a navigation document (in the spine, as ebooklib puts it) and an NCX;
+    version 2 only the NCX. The table of contents names chapter n `toc_titles[n]`, else its
+    heading, and leaves out the chapters numbered in `untitled`; `nested` puts chapters 2… under
+    chapter 1 there; `cover` adds an image-only first page."""
+    names = [file_name.format(n=n) for n in range(1, len(chapters) + 1)]
+    toc = [(quote(name), (toc_titles or {}).get(n, heading))
+           for n, (name, (heading, _)) in enumerate(zip(names, chapters), 1) if n not in untitled]
+    files = {"mimetype": b"application/epub+zip", "META-INF/container.xml": _xml(
+        '<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+        f'<rootfile full-path="{posixpath.join(folder, "content.opf")}" media-type="application/oebps-package+xml"/>'
+        "</rootfiles></container>")}
+    content = {name: _chapter_xhtml(title, f"<h1>{escape(heading)}</h1>" + "".join(f"<p>{escape(p)}</p>" for p in text))
+               for name, (heading, text) in zip(names, chapters)}
+    items = [(f"c{n}", quote(name), "application/xhtml+xml", "") for n, name in enumerate(names, 1)]
+    spine = [f"c{n}" for n in range(1, len(chapters) + 1)]
+    if cover:
+        content["cover.xhtml"] = _chapter_xhtml(title, '<div><img src="cover.png" alt="Cover"/></div>')
+        content["cover.png"] = b"\x89PNG\r\n\x1a\n"
+        items += [("cover", "cover.xhtml", "application/xhtml+xml", ""), ("cover-image", "cover.png", "image/png", "cover-image")]
+        spine.insert(0, "cover")
+    if version == 3:
+        content["nav.xhtml"] = _chapter_xhtml(title, '<nav epub:type="toc" id="toc"><h1>Contents</h1>'
+                                              + _nav_list(toc, nested) + "</nav>")
+        items.append(("nav", "nav.xhtml", "application/xhtml+xml", "nav"))
+        spine.insert(0, "nav")
+    points = [f'<navPoint id="p{n}"><navLabel><text>{escape(heading)}</text></navLabel><content src="{escape(href)}"/>'
+              for n, (href, heading) in enumerate(toc, 1)]
+    navmap = (points[0] + "".join(p + "</navPoint>" for p in points[1:]) + "</navPoint>" if nested and points
+              else "".join(p + "</navPoint>" for p in points))
+    content["toc.ncx"] = _xml('<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><head/>'
+                              f"<docTitle><text>{escape(title)}</text></docTitle><navMap>{navmap}</navMap></ncx>")
+    items.append(("ncx", "toc.ncx", "application/x-dtbncx+xml", ""))
+    metadata = "".join(f"<dc:{tag}>{escape(value)}</dc:{tag}>" for tag, value in
+                       [("title", title), ("language", "en"), ("creator", author), ("publisher", publisher), ("date", date)]
+                       if value)
+    manifest = "".join(f'<item id="{i}" href="{escape(href)}" media-type="{kind}"' + (f' properties="{p}"' if p else "") + "/>"
+                       for i, href, kind, p in items)
+    files[posixpath.join(folder, "content.opf")] = _xml(
+        f'<package xmlns="http://www.idpf.org/2007/opf" version="{version}.0" unique-identifier="uid">'
+        f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">urn:test:{escape(path.stem)}'
+        f"</dc:identifier>{metadata}</metadata><manifest>{manifest}</manifest>"
+        '<spine toc="ncx">' + "".join(f'<itemref idref="{i}"/>' for i in spine) + "</spine></package>")
+    files.update({posixpath.join(folder, name): data for name, data in content.items()})
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():  # mimetype first, stored: how readers recognise an EPUB
+            archive.writestr(name, data, zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED)
     return path
+
+
+def _xml(body: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode()
+
+
+def _chapter_xhtml(title: str, body: str) -> bytes:
+    return _xml('<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
+                f"<head><title>{escape(title)}</title></head><body>{body}</body></html>")
+
+
+def _nav_list(toc: list[tuple[str, str]], nested: bool) -> str:
+    links = [f'<a href="{escape(href)}">{escape(heading)}</a>' for href, heading in toc]
+    if nested and links:
+        return f"<ol><li>{links[0]}<ol>" + "".join(f"<li>{a}</li>" for a in links[1:]) + "</ol></li></ol>"
+    return "<ol>" + "".join(f"<li>{a}</li>" for a in links) + "</ol>"
 
 
 def rss(feed_title: str, items: list[dict]) -> str:
