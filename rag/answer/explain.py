@@ -219,13 +219,13 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
     rule_order = scoring.rule_order()
     if scoring.rule[rule_order[0]] < MIN_EXPLANATION:
         return Explanation((scoring.best_event,), scoring.best_event, False)
+    # A further sentence must score this much by the rules; None: any of the ranker's next choices.
+    floor: float | None
     if ranker is None:
-        order, strength = rule_order, scoring.rule
-        floor = max(MIN_EXPLANATION, SECOND_EXPLANATION * scoring.rule[order[0]])
+        order, floor = rule_order, max(MIN_EXPLANATION, SECOND_EXPLANATION * scoring.rule[rule_order[0]])
     else:
-        strength = list(ranker.probabilities(scoring, asked))
-        order = sorted(range(len(units)), key=lambda i: (-strength[i], i))
-        floor = SECOND_EXPLANATION * strength[order[0]]
+        probability = ranker.probabilities(scoring, asked)
+        order, floor = sorted(range(len(units)), key=lambda i: (-probability[i], i)), None
     first = order[0]
     # The event it explains: the sentence around it that best matches the question.
     around = scoring.near(first)
@@ -243,7 +243,7 @@ def explain(kind: str, units: list[Unit], relevance: list[float], max_sentences:
             break
         if i == event or i in chosen:
             continue
-        if ranker is not None or (strength[i] >= floor and any(j in window for _, j in scoring.near(i))):
+        if floor is None or (scoring.rule[i] >= floor and any(j in window for _, j in scoring.near(i))):
             chosen.append(i)
     if event not in chosen:
         chosen.append(event)
