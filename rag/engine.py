@@ -14,9 +14,9 @@ from rag.answer.abstain import keyword_coverage, should_abstain
 from rag.answer.extract import Extraction, extract_answer
 from rag.answer.ranker import default_ranker
 from rag.config import Settings, default_index_dir
-from rag.errors import IndexMissingError
+from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem
 from rag.index.base import IndexStore
-from rag.index.layout import is_old_format, write_lock
+from rag.index.layout import is_old_format, recover_pointer, write_lock
 from rag.index.registry import begin_rebuild, open_store
 from rag.index.sparse import keyword_tokens
 from rag.ingest.pipeline import Ingest, Progress, build_settings, check_build
@@ -62,8 +62,6 @@ class Engine:
                 target, publish, known = begin_rebuild(self.settings, self.index_dir)
                 if not paths and not known:
                     target.close()
-                    from rag.errors import IndexProblem
-
                     raise IndexProblem(f"nothing to rebuild at {self.index_dir}: the index lists no files that "
                                        "still exist; give them: `rag ingest --rebuild PATH...`")
                 todo = [*known, *paths] if upgrade else (list(paths) or known)
@@ -97,21 +95,28 @@ class Engine:
             finally:
                 store.close()
 
-    def check(self, repair: bool = False) -> list[str]:
-        """Problems of the index (empty: healthy); with `repair`, rebuild what can be rebuilt
-        from the stored record (nothing is embedded again) and return what was done."""
+    def check(self, repair: bool = False, verify: bool = True, full: bool = False) -> list[str]:
+        """Problems of the index (empty: healthy): `verify` reads what can be checked quickly,
+        `full` everything (see IndexStore.check). With `repair`, restore a lost pointer to the
+        data folder and rebuild what can be rebuilt from the stored record (nothing is embedded
+        again), and return what was done."""
         if not repair:
-            return self.store().check()
+            store = self.store(check_build_settings=False)
+            return store.check(verify=verify, full=full)
         with write_lock(self.index_dir):
+            done = []
+            if self.settings.store.backend == "local":
+                restored = recover_pointer(self.index_dir)
+                done += [restored] if restored else []
             store = open_store(self.settings, self.index_dir)
             try:
-                return store.repair() if hasattr(store, "repair") else []
+                return done + (store.repair() if hasattr(store, "repair") else [])
             finally:
                 store.close()
 
     # reading ---------------------------------------------------------------------------------
 
-    def store(self) -> IndexStore:
+    def store(self, check_build_settings: bool = True) -> IndexStore:
         """The index for reading, caught up with the latest write and checked against the
         config (IndexMissingError before the first ingest)."""
         with self._lock:
@@ -120,7 +125,7 @@ class Engine:
             reader = self._reader
         reader.refresh()
         generation = reader.generation()
-        if generation != self._checked_generation:
+        if check_build_settings and generation != self._checked_generation:
             info = reader.info()
             if info is not None:
                 check_build(info.build, build_settings(self.settings, self.embedder.name), reader.location)
@@ -203,6 +208,11 @@ class Engine:
         except IndexMissingError:
             return {"documents": 0, "chunks": 0, "files": 0, **base, "exists": False, "healthy": True,
                     "problems": []}
+        except IndexMismatchError:
+            raise  # the config does not fit the index: the CLI says what to run
+        except IndexProblem as exc:  # damaged: exists, unhealthy, and says why
+            return {"documents": None, "chunks": None, "files": None, **base, "exists": True, "healthy": False,
+                    "problems": [str(exc)]}
         info = store.info()
         problems = store.check()
         if info is None:

@@ -102,9 +102,10 @@ class IndexStore(Protocol):
     def refresh(self) -> None:
         """Bring what this process holds in memory up to the committed generation."""
 
-    def check(self) -> list[str]:
+    def check(self, verify: bool = False, full: bool = False) -> list[str]:
         """Problems found (missing, truncated or disagreeing files), each naming the file and
-        the command that repairs it; empty when healthy."""
+        the command that repairs it; empty when healthy. Cheap unless asked: `verify` reads what
+        can be checked quickly (`rag check`), `full` checks everything (`rag check --full`)."""
 
     def close(self) -> None:
         """Release files and connections."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import struct
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -28,6 +29,10 @@ ANN_THRESHOLD = 50_000  # passages; below it exact search is fast enough (README
 NPROBE_SHARE = 1 / 10  # lists searched per query (at least MIN_NPROBE): recall in the README
 MIN_NPROBE = 32
 _FILE = re.compile(r"dense-g(\d{6,})-(flat|ivf)\.faiss$")
+# The first bytes of a saved file: the index type (IxM2: an id map over a flat index, IwSq: IVF
+# with scalar-quantised vectors), then the dimension (int32) and the vector count (int64).
+_HEADER = struct.Struct("<4siq")
+_BYTES_PER_VECTOR = {b"IxM2": lambda d: 4 * d + 8, b"IwSq": lambda d: d + 8}  # at least, ids included
 
 
 class DenseIndex:
@@ -104,6 +109,16 @@ class DenseIndex:
         if chunk_ids:
             self._index.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
 
+    def count_missing(self, chunk_ids: np.ndarray, vectors: np.ndarray) -> int:
+        """How many of these stored vectors the index does not return as their own nearest
+        neighbour (a damaged or stale index; exact duplicates count as found)."""
+        if not len(chunk_ids):
+            return 0
+        scores, found = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+        own = found[:, 0] == chunk_ids
+        tied = scores[:, 0] >= np.einsum("ij,ij->i", vectors, vectors) - 0.02  # a duplicate came first
+        return int(np.sum(~(own | tied)))
+
     def search(self, query: np.ndarray, k: int) -> tuple[list[int], list[float]]:
         """The k most similar chunk ids and their (approximate) similarities, best first."""
         k = min(k, len(self))
@@ -153,6 +168,27 @@ class DenseIndex:
                 ivf.nprobe = nprobe_for(ivf.nlist)
             return cls(index, generation)
         return None
+
+
+def file_problem(path: Path, dimension: int) -> str:
+    """What is wrong with a saved index file, read from its header and size (cheap), or ""."""
+    fix = "run `rag check --repair` (it rebuilds it from the record; nothing is embedded again)"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEADER.size)
+            size = handle.seek(0, 2)
+    except FileNotFoundError:
+        return ""  # a writer replaced it meanwhile
+    if len(head) < _HEADER.size:
+        return f"{path} is truncated: {fix}"
+    kind, d, count = _HEADER.unpack(head)
+    if kind not in _BYTES_PER_VECTOR or d <= 0 or count < 0:
+        return f"{path} is damaged (its header is not a saved vector index): {fix}"
+    if dimension and d != dimension:
+        return f"{path} holds vectors of {d} dimensions, the record {dimension}: {fix}"
+    if size < count * _BYTES_PER_VECTOR[kind](d):
+        return f"{path} is truncated ({size} bytes for {count} vectors): {fix}"
+    return ""
 
 
 def nprobe_for(nlist: int) -> int:

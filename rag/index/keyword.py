@@ -9,9 +9,12 @@ stored inside the same commit (a marker document), so the two cannot disagree af
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
+import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Iterable
 
@@ -22,6 +25,22 @@ from rag.errors import IndexDamagedError
 _TOKENIZER = "rag_tokens"
 _MARKER = -1  # chunk id of the document that records the generation
 READY = "READY"
+# Segment files end with tantivy's footer: JSON {"version": ..., "crc": CRC-32 of the bytes
+# before it}, its length (u32 LE) and this magic number (u32 LE).
+_FOOTER_MAGIC = 1337
+_SEGMENT_SUFFIXES = {".term", ".idx", ".pos", ".store", ".fast", ".fieldnorm", ".del"}
+
+
+def library_failure(exc: BaseException) -> bool:
+    """Whether `exc` is tantivy failing: one of its errors (ValueError, OSError), or a Rust panic,
+    which pyo3 raises as PanicException, a BaseException that `except Exception` lets through."""
+    return isinstance(exc, (ValueError, OSError)) or type(exc).__name__ == "PanicException"
+
+
+def _damaged(folder: Path, exc: BaseException) -> IndexDamagedError:
+    detail = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+    return IndexDamagedError(f"{folder} is damaged ({detail}): run `rag check --repair` "
+                             "(it rebuilds the keyword index from the record; nothing is embedded again)")
 
 
 def _ready_folders(data: Path) -> list[Path]:
@@ -46,8 +65,8 @@ def _opened(open_once, attempts: int = 6):
     for attempt in range(attempts):
         try:
             return open_once()
-        except (ValueError, OSError) as exc:
-            if attempt == attempts - 1 or not _vanished(exc):
+        except BaseException as exc:
+            if not library_failure(exc) or attempt == attempts - 1 or not _vanished(exc):
                 raise
             time.sleep(0.01 * 2 ** attempt)
 
@@ -88,9 +107,10 @@ class KeywordIndex:
 
         try:
             self._index, self._searcher = _opened(open_once)
-        except (ValueError, OSError) as exc:
-            raise IndexDamagedError(f"{folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
-                                    "(it rebuilds the keyword index from the record)") from exc
+        except BaseException as exc:
+            if not library_failure(exc):
+                raise
+            raise _damaged(folder, exc) from exc
 
     @classmethod
     def open(cls, data: Path, create: bool = False) -> "KeywordIndex":
@@ -147,26 +167,32 @@ class KeywordIndex:
 
         try:
             self._searcher = _opened(reload_once)
-        except (ValueError, OSError) as exc:
-            raise IndexDamagedError(f"{self.folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
-                                    "(it rebuilds the keyword index from the record)") from exc
+        except BaseException as exc:
+            if not library_failure(exc):
+                raise
+            raise _damaged(self.folder, exc) from exc
 
     def _read(self, read):
         """`read(searcher)`, once more on a reloaded searcher if a segment proved unreadable.
 
         tantivy opens some segment files lazily: when a writer in another process deleted one
         between our reading the commit and opening it, the search fails. The reload sees the
-        writer's newer commit; failing again means real damage.
+        writer's newer commit; failing again (or a panic over a garbled file) means real damage.
         """
         try:
             return read(self._searcher)
-        except ValueError:
+        except BaseException as exc:
+            if not library_failure(exc):
+                raise
+            if not isinstance(exc, ValueError):
+                raise _damaged(self.folder, exc) from exc
             self.reload()
         try:
             return read(self._searcher)
-        except ValueError as exc:
-            raise IndexDamagedError(f"{self.folder} is damaged ({str(exc)[:160]}): run `rag check --repair` "
-                                    "(it rebuilds the keyword index from the record)") from exc
+        except BaseException as exc:
+            if not library_failure(exc):
+                raise
+            raise _damaged(self.folder, exc) from exc
 
     @property
     def generation(self) -> int:
@@ -249,7 +275,55 @@ class KeywordIndex:
             writer.add_document(tantivy.Document(chunk_id=_MARKER, generation=int(generation)))
             writer.commit()
             writer.wait_merging_threads()
-        except BaseException:
-            writer.rollback()
+        except BaseException as exc:
+            try:
+                writer.rollback()
+            except BaseException:  # a writer that panicked may not roll back: the commit never happened
+                pass
+            if type(exc).__name__ == "PanicException":
+                raise _damaged(self.folder, exc) from exc
             raise
         self.reload()
+
+    # checking --------------------------------------------------------------------------------
+
+    def verify_files(self) -> list[str]:
+        """Problems of the segment files: each checked against the CRC-32 tantivy wrote in its
+        footer (reads every file once, in blocks). A file a merge removed meanwhile is skipped."""
+        problems = []
+        for path in sorted(self.folder.iterdir()):
+            if path.suffix not in _SEGMENT_SUFFIXES:
+                continue
+            try:
+                problem = _footer_problem(path)
+            except FileNotFoundError:
+                continue
+            if problem:
+                problems.append(f"{path} is damaged ({problem}): run `rag check --repair` (it rebuilds the "
+                                "keyword index from the record; nothing is embedded again)")
+        return problems
+
+
+def _footer_problem(path: Path) -> str:
+    """Why a tantivy file fails its own checksum, or "" when it passes."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        if size < 8:
+            return "truncated"
+        handle.seek(size - 8)
+        length, magic = struct.unpack("<II", handle.read(8))
+        if magic != _FOOTER_MAGIC or length + 8 > size:
+            return "its footer is garbled"
+        handle.seek(size - 8 - length)
+        try:
+            expected = int(json.loads(handle.read(length))["crc"])
+        except (ValueError, KeyError, TypeError):
+            return "its footer is garbled"
+        handle.seek(0)
+        crc, left = 0, size - 8 - length
+        while left:
+            block = handle.read(min(left, 1 << 20))
+            if not block:
+                return "truncated"
+            crc, left = zlib.crc32(block, crc), left - len(block)
+    return "" if crc == expected else "checksum mismatch"

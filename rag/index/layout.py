@@ -2,7 +2,15 @@
 
     INDEX/index.json   {"format": 3, "data": "d000001"}, replaced atomically on a rebuild
     INDEX/d000001/     the data folder (rag.index.local)
+    INDEX/d000002/BUILDING   a build in progress (a rebuild, or the very first build)
     INDEX/.lock        one writer at a time, across processes
+
+The pointer is the one authority on which data folder is the index. A data folder is made with a
+BUILDING marker, which is removed just before the pointer names it: so a folder without the marker
+has been the index, and a folder with it is a build that never completed. Without a pointer, a
+data folder is damage to repair (`rag check --repair` points index.json at the newest complete
+one), never an empty index to start again: nothing deletes a data folder but a writer switching
+the pointer, and then only builds that never completed and the folders the index has outgrown.
 """
 
 from __future__ import annotations
@@ -16,15 +24,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rag.errors import IndexDamagedError, IndexMismatchError, IndexMissingError
+from rag.errors import IndexDamagedError, IndexMismatchError, IndexMissingError, IndexProblem
 from rag.index.records import FORMAT
 
 POINTER = "index.json"
 OLD_MANIFEST = "manifest.json"  # format 2 and before: generation folders named by a manifest
+BUILDING = "BUILDING"  # in a data folder: a build in progress (or one that never completed)
 
 
 def has_index(root: Path) -> bool:
-    return (root / POINTER).is_file() or (root / OLD_MANIFEST).is_file()
+    """Whether `root` holds an index: a pointer, an old manifest, or complete data folders
+    (whose pointer is missing: damage that `read_pointer` reports)."""
+    return (root / POINTER).is_file() or (root / OLD_MANIFEST).is_file() or bool(complete_data_folders(root))
+
+
+def pointer_lost(root: Path) -> bool:
+    """Whether index.json is missing though complete data folders are there (damage)."""
+    return not (root / POINTER).is_file() and not (root / OLD_MANIFEST).is_file() and bool(complete_data_folders(root))
+
+
+def data_folders(root: Path) -> list[Path]:
+    """Every data folder (d000001, ...) at `root`, oldest first."""
+    if not root.is_dir():
+        return []
+    found = [(int(p.name[1:]), p) for p in root.iterdir() if p.name[:1] == "d" and p.name[1:].isdigit() and p.is_dir()]
+    return [p for _, p in sorted(found)]
+
+
+def complete_data_folders(root: Path) -> list[Path]:
+    """The data folders that have been the index (no BUILDING marker), oldest first."""
+    return [p for p in data_folders(root) if not (p / BUILDING).exists()]
 
 
 def is_old_format(root: Path) -> bool:
@@ -41,6 +70,11 @@ def read_pointer(root: Path) -> dict:
             raise IndexMismatchError(
                 f"index at {root} is in an older format; this rag reads format {FORMAT}: "
                 f"run `rag ingest --rebuild --index {root}` (it re-reads the files the old index lists)")
+        complete = complete_data_folders(root)
+        if complete:
+            raise IndexDamagedError(
+                f"{path} is missing, but {root} holds index data ({', '.join(p.name for p in complete)}): "
+                f"run `rag check --repair --index {root}` to point it at the newest complete data folder")
         raise IndexMissingError(f"no index at {root} yet: run `rag ingest PATH... --index {root}`")
     try:
         pointer = json.loads(path.read_text(encoding="utf-8"))
@@ -61,17 +95,29 @@ def data_folder(root: Path) -> Path:
 
 
 def new_data_folder(root: Path) -> Path:
-    """A fresh, empty data folder next to the one in use (for a first build or a rebuild)."""
+    """A fresh, empty data folder after every other one, marked BUILDING (for a first build or
+    a rebuild): it is not the index until `switch_to` names it."""
     root.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name[1:]) for p in root.glob("d[0-9]*") if p.name[1:].isdigit()]
+    numbers = [int(p.name[1:]) for p in data_folders(root)]
     folder = root / f"d{max(numbers, default=0) + 1:06d}"
     folder.mkdir()
+    (folder / BUILDING).write_text("a build in progress; removed when it becomes the index\n")
     return folder
 
 
 def switch_to(root: Path, folder: Path) -> None:
-    """Point index.json at `folder` (atomically), then remove every other data folder and
-    anything an older format or a crashed write left."""
+    """Make `folder` the index: clear its BUILDING mark, point index.json at it (atomically),
+    then remove what the index has outgrown (see `remove_leftovers`)."""
+    try:
+        previous = read_pointer(root)["data"]
+    except IndexProblem:
+        previous = None
+    (folder / BUILDING).unlink(missing_ok=True)
+    _write_pointer(root, folder)
+    remove_leftovers(root, keep=folder.name, replaced=previous)
+
+
+def _write_pointer(root: Path, folder: Path) -> None:
     tmp = root / f".{POINTER}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as out:
@@ -81,21 +127,42 @@ def switch_to(root: Path, folder: Path) -> None:
         os.replace(tmp, root / POINTER)
     finally:
         tmp.unlink(missing_ok=True)
-    remove_leftovers(root, keep=folder.name)
 
 
-def remove_leftovers(root: Path, keep: str) -> None:
-    """Old data folders, old-format generations and temporary files (only a writer calls this)."""
+def recover_pointer(root: Path) -> str | None:
+    """Point a pointer-less index at its newest complete data folder (only a writer calls
+    this); returns what was done, or None when there was nothing to recover."""
+    if (root / POINTER).is_file() or (root / OLD_MANIFEST).is_file():
+        return None
+    complete = [p for p in complete_data_folders(root) if (p / "store.sqlite").is_file()]
+    if not complete:
+        return None
+    _write_pointer(root, complete[-1])
+    return f"{root / POINTER} was missing: pointed it at {complete[-1].name}, the newest complete data folder"
+
+
+def remove_leftovers(root: Path, keep: str, replaced: str | None = None) -> None:
+    """What the index in `keep` has outgrown (only a writer holding the lock calls this): builds
+    that never completed (BUILDING), the data folder `replaced` that was the index until now and
+    complete folders older than it (earlier versions a crash left), old-format generations and
+    temporary files. Any other complete data folder is left alone: it is not known to be a
+    leftover (`rag check` reports it)."""
+    oldest_kept = int(replaced[1:]) if replaced and replaced[1:].isdigit() else 0
     for entry in root.iterdir():
         name = entry.name
-        old_data = name.startswith("d") and name[1:].isdigit() and name != keep
+        is_data = entry.is_dir() and name[:1] == "d" and name[1:].isdigit() and name != keep
+        outgrown = is_data and ((entry / BUILDING).exists() or int(name[1:]) <= oldest_kept)
         old_format = (name.startswith("g") and name[1:].isdigit()) or name.startswith(".building-") \
             or name == OLD_MANIFEST
-        if entry.is_dir() and (old_data or old_format):
+        if entry.is_dir() and (outgrown or old_format):
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.is_file() and (name.endswith(".tmp") or name == OLD_MANIFEST):
             entry.unlink(missing_ok=True)
-    folder = root / keep
+    remove_temporary_files(root / keep)
+
+
+def remove_temporary_files(folder: Path) -> None:
+    """Temporary files a killed writer left in a data folder (.dense-....faiss.<pid>.tmp, ...)."""
     if folder.is_dir():
         for entry in folder.glob(".*.tmp"):
             entry.unlink(missing_ok=True)
@@ -112,6 +179,27 @@ def old_format_files(root: Path) -> list[str]:
 
 def _say_waiting(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def write_lock_if_free(root: Path) -> Iterator[bool]:
+    """The writer's lock when nobody holds it (yields True), else nothing (False): for upkeep a
+    reader may do when no writer is at work, such as catching up after a crashed write."""
+    try:
+        handle = open(root / ".lock", "a")
+    except OSError:
+        yield False
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

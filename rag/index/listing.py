@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from rag.errors import IndexDamagedError
+from rag.index.sqlite import GuardedConnection
 from rag.types import DocumentInfo
 
 # Title, source, file and id in one index: matching scans it instead of the articles' texts.
@@ -39,8 +40,9 @@ class ArticleList:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:  # mode=rw: never make a missing file
-            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, check_same_thread=False,
-                                       isolation_level=None, timeout=60)
+            self._db = GuardedConnection(sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True,
+                                                         check_same_thread=False, isolation_level=None,
+                                                         timeout=60), path)
         except sqlite3.DatabaseError as exc:
             raise IndexDamagedError(f"{path} cannot be opened ({exc}): rebuild the index with "
                                     "`rag ingest --rebuild PATH...`") from exc

@@ -26,8 +26,10 @@ from rag.errors import IndexDamagedError, IndexMismatchError, IndexProblem
 from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, Piece, StoredChunk
 from rag.index.dense import DenseIndex, kind_for, kind_of, saved_files
 from rag.index.keyword import KeywordIndex
-from rag.index.layout import POINTER, data_folder, has_index, new_data_folder, switch_to
+from rag.index.layout import (POINTER, data_folder, has_index, new_data_folder,
+                              remove_temporary_files, switch_to, write_lock_if_free)
 from rag.index.listing import ArticleList
+from rag.index.local_checks import LocalChecks, lost_commits
 from rag.index.records import STORE_NAME, Records, no_space
 from rag.index.sparse import keyword_tokens
 from rag.types import Document, DocumentInfo
@@ -37,8 +39,9 @@ RESAVE_SHARE = 0.1  # re-save the vector index when this share of it changed sin
 RESAVE_MIN = 20_000  # ... but not for fewer changed passages than this
 
 
-class LocalStore:
-    """The local index folder, implementing rag.index.base.IndexStore."""
+class LocalStore(LocalChecks):
+    """The local index folder, implementing rag.index.base.IndexStore (its checks and repairs:
+    rag.index.local_checks)."""
 
     backend = "local"
 
@@ -93,8 +96,21 @@ class LocalStore:
                 return
             keyword = self._keyword_current()
             self._keyword = keyword
+            if keyword.generation < current:
+                self._catch_up_keyword_if_no_writer()
             self._dense = self._caught_up_dense(self._dense, current)
             self._generation = self._dense.generation
+
+    def _catch_up_keyword_if_no_writer(self) -> None:
+        """A keyword index behind the record while no writer is at work means a write crashed
+        (or met a full disk) between its two commits: catch it up now, as the next write would.
+        While a writer holds the lock, it is between the two and does it itself."""
+        with write_lock_if_free(self.root) as free:
+            if free:
+                try:
+                    self._catch_up_keyword()
+                except (ValueError, OSError) as exc:  # a full disk again: searches still work, a
+                    log.warning("could not catch the keyword index up: %s", exc)  # passage short
 
     def _pointer_moved(self) -> bool:
         try:
@@ -143,58 +159,6 @@ class LocalStore:
         return DenseIndex.build(dimension, count, self.records.iter_vectors(), sample=_take(sample, 200_000),
                                 generation=generation)
 
-    def check(self) -> list[str]:
-        """Cheap agreement checks: the record's counts against both derived indexes."""
-        problems: list[str] = []
-        meta = self.records.meta()
-        documents, chunks = self.records.count_rows()
-        if (documents, chunks) != (meta.get("documents"), meta.get("chunks")):
-            problems.append(f"{self.records.path}: counts disagree with its own rows; "
-                            "run `rag ingest --rebuild PATH...`")
-        try:
-            self.refresh()
-        except IndexDamagedError as exc:
-            return problems + [str(exc)]
-        assert self._keyword is not None and self._dense is not None
-        if self._keyword.generation != meta["generation"]:
-            problems.append(f"{self._keyword.folder} reflects generation {self._keyword.generation}, the record "
-                            f"{meta['generation']}: run `rag check --repair` (or any ingest)")
-        elif len(self._keyword) != chunks:
-            problems.append(f"{self._keyword.folder} holds {len(self._keyword)} passages, the record {chunks}: "
-                            "run `rag check --repair`")
-        if len(self._dense) != chunks:
-            problems.append(f"the vector index holds {len(self._dense)} passages, the record {chunks}: "
-                            "run `rag check --repair`")
-        return problems
-
-    def repair(self) -> list[str]:
-        """Rebuild both derived indexes from the record (nothing is embedded again)."""
-        done = []
-        with self._lock:
-            generation = self.records.generation()
-            self._rebuild_keyword(generation)
-            done.append(f"rebuilt the keyword index ({len(self._keyword or [])} passages)")
-            for _, path in saved_files(self.folder):
-                path.unlink(missing_ok=True)
-            self._dense = self._build_dense(generation)
-            self._dense.save(self.folder)
-            done.append(f"rebuilt the vector index ({len(self._dense)} passages)")
-            self._generation = generation
-        return done
-
-    def _rebuild_keyword(self, generation: int) -> None:
-        stemming = bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
-        keyword = KeywordIndex.new(self.folder)
-        removed: list[int] = []
-        batches = list(self.records.iter_texts(batch=20_000))
-        for n, rows in enumerate(batches):
-            keyword.update(generation if n == len(batches) - 1 else 0, removed,
-                           [(cid, keyword_tokens(text, stemming)) for cid, text in rows])
-        if not batches:
-            keyword.update(generation, [], [])
-        keyword.publish()
-        self._keyword = keyword
-
     # writing -----------------------------------------------------------------------------------
 
     def apply(self, change: IndexChange, build: dict, dimension: int) -> int:
@@ -239,6 +203,8 @@ class LocalStore:
         current = self.records.generation()
         if keyword.generation == current:
             return
+        if keyword.generation > current:  # never write over the evidence: `rag check --repair` says it
+            raise IndexDamagedError(lost_commits(self.records.path, current, keyword.generation))
         delta = self.records.changes_since(keyword.generation)
         if delta is None:
             self._rebuild_keyword(current)
@@ -249,10 +215,15 @@ class LocalStore:
         keyword.update(current, removed, [(cid, keyword_tokens(t, stemming)) for cid, t in rows])
 
     def maintain(self) -> None:
-        """After a write: re-save the vector index when enough changed since it was saved (or it
-        should now be of the other kind), and forget the change log both derived indexes have.
-        Decided from the saved file's name and the log's size: nothing big is read otherwise."""
+        """After an ingest (a writer, holding the lock): catch the keyword index up if an earlier
+        write crashed between its commits, re-save the vector index when enough changed since it
+        was saved (or it should now be of the other kind), forget the change log both derived
+        indexes have, copy the write-ahead log into store.sqlite, and drop a killed writer's
+        temporary files. Decided from the saved file's name and the log's size: nothing big is
+        read otherwise."""
         with self._lock:
+            self._catch_up_keyword()
+            remove_temporary_files(self.folder)
             current = self.records.generation()
             count = int(self.records.meta().get("chunks") or 0)
             files = saved_files(self.folder)
@@ -267,6 +238,7 @@ class LocalStore:
                 saved_generation = current
             keyword_generation = self._keyword_index().generation
             self.records.prune_changes(min(saved_generation, keyword_generation))
+            self.records.checkpoint()
 
     # reading -----------------------------------------------------------------------------------
 

@@ -73,7 +73,9 @@ class MilvusStore(MilvusWriter):
     def refresh(self) -> None:
         self._load()
 
-    def check(self) -> list[str]:
+    def check(self, verify: bool = False, full: bool = False) -> list[str]:
+        """The collections exist and hold the passages the state counts (the server checks its
+        own files: `verify` and `full` add nothing here)."""
         state = self._load()
         if state is None:
             return []

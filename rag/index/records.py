@@ -26,6 +26,9 @@ import numpy as np
 from rag.errors import IndexDamagedError, IndexProblem
 from rag.index.base import FileRecord, IndexChange, NewDocument, Piece, StoredChunk
 from rag.index.listing import LISTING_INDEX
+from rag.index.packing import batches as _batches
+from rag.index.packing import pack_int8_rows, pack_vector, unpack_int8_rows, unpack_vector
+from rag.index.sqlite import GuardedConnection
 from rag.types import Chunk, Citation, Document, FilePosition
 
 FORMAT = 3  # 3: one SQLite record, derived FAISS and keyword indexes
@@ -73,8 +76,8 @@ class Records:
             raise IndexDamagedError(f"{path} is missing: the index lost its record of articles; "
                                     "rebuild it with `rag ingest --rebuild PATH...` (naming your article folders)")
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                                       timeout=60)
+            self._db = GuardedConnection(sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                                         timeout=60), path)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             if create and not self._has_schema():
@@ -131,10 +134,26 @@ class Records:
     def file_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
 
-    def integrity_problems(self) -> list[str]:
-        """SQLite's own full check (slow on big indexes: `rag check` only)."""
-        rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
-        return [] if rows == ["ok"] else [f"{self.path}: {r}" for r in rows[:5]]
+    def integrity_problems(self, full: bool = False) -> list[str]:
+        """SQLite's own check of every page: `quick_check` (pages and rows; seconds at a million
+        passages), or with `full` the `integrity_check` that also compares every index with its
+        table. Empty when whole."""
+        fix = ("rebuild the index with `rag ingest --rebuild PATH...` (naming your article folders; "
+               "`rag docs --json` may still list what it held)")
+        try:
+            rows = [r[0] for r in self._db.execute(f"PRAGMA {'integrity_check' if full else 'quick_check'}")]
+        except IndexDamagedError as exc:
+            return [str(exc)]
+        return [] if rows == ["ok"] else [f"{self.path} is damaged ({'; '.join(rows[:3])}): {fix}"]
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file, so that what an ingest committed no
+        longer depends on store.sqlite-wal (a lost or garbled -wal then loses nothing). Best
+        effort: on a full disk the log keeps the commits, as SQLite always does."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.OperationalError:
+            pass
 
     def count_rows(self) -> tuple[int, int]:
         docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
@@ -370,31 +389,3 @@ class Records:
         row = self._db.execute("SELECT doc_id, text, title, source, path, url, date, file_offset, file_line,"
                                " page_starts FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(*row[:9], page_starts=tuple(json.loads(row[9]))) if row else None
-
-
-def _batches(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def pack_vector(vector: np.ndarray) -> bytes:
-    """A unit vector as float16 (cosines change by < 0.001)."""
-    return np.asarray(vector, dtype=np.float16).tobytes()
-
-
-def unpack_vector(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-
-
-def pack_int8_rows(rows: np.ndarray) -> bytes:
-    """Rows as a float16 scale each, then int8s (a quarter of float32: sentence vectors are
-    only compared with the question to pick answer sentences)."""
-    rows = np.asarray(rows, dtype=np.float32)
-    scale = np.maximum(np.abs(rows).max(axis=1), 1e-12) / 127.0
-    return scale.astype(np.float16).tobytes() + np.round(rows / scale[:, None]).astype(np.int8).tobytes()
-
-
-def unpack_int8_rows(blob: bytes, count: int) -> np.ndarray:
-    scale = np.frombuffer(blob[:2 * count], dtype=np.float16).astype(np.float32)
-    values = np.frombuffer(blob[2 * count:], dtype=np.int8).reshape(count, -1).astype(np.float32)
-    return values * scale[:, None]

@@ -44,9 +44,10 @@ def begin_rebuild(settings: Settings, index_dir: Path) -> tuple[IndexStore, Call
     try:
         current = open_store(settings, index_dir, create=True)
     except IndexProblem:
-        if getattr(getattr(settings, "store", None), "backend", "local") != "local":
-            raise
-        from rag.index.layout import new_data_folder, old_format_files, switch_to
+        from rag.index.layout import new_data_folder, old_format_files, pointer_lost, switch_to
+
+        if getattr(getattr(settings, "store", None), "backend", "local") != "local" or pointer_lost(index_dir):
+            raise  # a lost pointer is repaired (`rag check --repair`), never built over
         from rag.index.local import LocalStore
 
         target = LocalStore(index_dir, folder=new_data_folder(index_dir))
