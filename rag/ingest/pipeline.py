@@ -30,6 +30,10 @@ from rag.types import Chunk, Document, FileFailure, IngestReport
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 BATCH_CHUNKS = 2000  # chunks embedded and written per transaction
 EMBED_BATCH = 64
+# A file record's hash when the file must be read again whatever its content: written with the
+# first part of a long file (cleared by its last part: a crash in between leaves it), and when
+# some of a file's articles were removed (ingesting the file again brings them back).
+READ_AGAIN = ""
 
 
 def build_settings(settings: Settings, model_name: str) -> dict:
@@ -130,7 +134,9 @@ class Ingest:
         self.progress("reading", len(files), len(files))
         self._write(batch, known, run)
         self._remove_missing(paths, run)
-        if run.added or run.updated or run.removed:
+        if run.added or run.updated or run.removed or self.store.info() is not None:
+            # also when nothing changed: upkeep an earlier crashed write left (a keyword index
+            # behind the record) is done by the next ingest, whatever it brings
             self.progress("saving", 0, 1)
             self.store.maintain()
             self.progress("saving", 1, 1)
@@ -143,12 +149,23 @@ class Ingest:
             warnings=tuple(run.warnings))
 
     def remove(self, doc_ids: list[str]) -> list[str]:
-        """Take documents out of the index; returns the ids that were there."""
+        """Take documents out of the index; returns the ids that were there.
+
+        In the same write, each file they came from is marked to be read again (its record's
+        hash cleared), or forgotten when none of its articles is left: so ingesting that file
+        again (its folder, its path, or an upload) brings a removed article back, instead of
+        skipping the file as unchanged."""
         present = [d for d in doc_ids if d in self.store.existing_doc_ids(doc_ids)]
         if present:
             info = self.store.info()
             assert info is not None
-            self.store.apply(IndexChange(remove_doc_ids=tuple(present)), info.build, info.dimension)
+            paths = {found.path for d in present if (found := self.store.document_info(d)) is not None}
+            gone = set(present)
+            files: dict[str, FileRecord | None] = {}
+            for path, record in self.store.file_records(paths).items():
+                left = tuple(d for d in record.documents if d not in gone)
+                files[path] = FileRecord(READ_AGAIN, left) if left else None
+            self.store.apply(IndexChange(remove_doc_ids=tuple(present), files=files), info.build, info.dimension)
             self.store.maintain()
         return present
 
@@ -164,23 +181,29 @@ class Ingest:
         if key in known and known[key].sha256 == digest:
             run.unchanged.append(key)
             return
+        outcome = run.updated if key in known else run.added  # decided before a part is written
         documents: list[Document] = []
         warnings: list[str] = []
+        reader = iter_documents(path, warnings.append)
         try:
-            for document in iter_documents(path, warnings.append):
+            while True:
+                try:  # only the reader's errors are the file's: a failing write is the index's
+                    document = next(reader)
+                except StopIteration:
+                    break
+                except (ReadError, OSError) as exc:
+                    run.failures.append(FileFailure(key, str(exc) if isinstance(exc, ReadError)
+                                                    else f"cannot read: {exc.strerror or exc}"))
+                    return
                 documents.append(document)
                 batch.chunks += max(1, len(document.text) // 600)  # a rough count until chunked
                 if len(documents) % 500 == 0 and batch.chunks >= BATCH_CHUNKS:
                     self._flush_partial(key, digest, documents, batch, known, run)
                     documents = []
-        except (ReadError, OSError) as exc:
-            run.failures.append(FileFailure(key, str(exc) if isinstance(exc, ReadError)
-                                            else f"cannot read: {exc.strerror or exc}"))
-            return
         finally:
             run.warnings += [f"{path.name}: {w}" for w in warnings]
         self._stage(batch, key, digest, documents)
-        (run.updated if key in known else run.added).append(key)
+        outcome.append(key)
 
     @staticmethod
     def _stage(batch: _Batch, key: str, digest: str, documents: list[Document]) -> None:
@@ -190,9 +213,10 @@ class Ingest:
     def _flush_partial(self, key: str, digest: str, documents: list[Document], batch: _Batch,
                        known: dict[str, FileRecord], run: _Run) -> None:
         """Write part of a long file (a big JSON Lines export) so memory stays flat. Its file
-        record is written with its last part; until then a re-run reads it again, replacing
-        what was written."""
-        self._stage(batch, key, "", documents)
+        record is written with this first part, marked READ_AGAIN until its last part is
+        written: a crash or an error in between leaves the mark, and the next ingest reads the
+        file again, replacing what the parts wrote (never adding it twice)."""
+        self._stage(batch, key, READ_AGAIN, documents)
         self._write(batch, known, run, partial=key)
         batch.files.clear()
         batch.chunks = 0
@@ -218,8 +242,7 @@ class Ingest:
                 chunks = chunk_document(document, self.settings.chunking)
                 texts = [embedding_text(document, c, title_in_embedding) for c in chunks]
                 staged.append((document, chunks, texts))
-            if path != partial:
-                records[path] = FileRecord(digest, tuple(ids))
+            records[path] = FileRecord(READ_AGAIN if path == partial else digest, tuple(ids))
         hashes = [[embed_hash(t) for t in texts] for _, _, texts in staged]
         spans = {h: (len(t) - len(c.text), piece_spans(c.text))
                  for (_, chunks, texts), hs in zip(staged, hashes) for c, t, h in zip(chunks, texts, hs)}
@@ -240,9 +263,8 @@ class Ingest:
                       for (d, c, _), hs in zip(staged, hashes)),
             files=records)
         self.store.apply(change, self.build, self.dimension)
-        for path in batch.files:
-            if path in known:  # its old documents are gone now; what was just written stays
-                known[path] = FileRecord(known[path].sha256, ())
+        for path in batch.files:  # its old documents are gone now; what was just written stays
+            known[path] = FileRecord(known[path].sha256 if path in known else READ_AGAIN, ())
         run.documents_added += len(staged)
         run.documents_removed += len(change.remove_doc_ids)
         run.chunks_added += sum(len(c) for _, c, _ in staged)
