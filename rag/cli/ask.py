@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli.base import _common, main
+from rag.cli.base import _common, echo, main
 from rag.types import Answer
 from rag.wording import written_key_words
 
@@ -34,7 +34,7 @@ def ask(make_engine, settings, question, questions_file, k, mode, as_json) -> No
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
-            click.echo(("\n" + "=" * 78 + "\n" if i else "") + format_answer(answer))
+            echo(("\n" + "=" * 78 + "\n" if i else "") + format_answer(answer))
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -13,6 +14,25 @@ from rag.config import ConfigError, load_settings
 from rag.errors import IndexProblem
 
 EXIT_ERROR = 1
+# Characters that steer a terminal or reorder what it shows: file names and article text may hold
+# them (an OSC sequence, a forged "added 1 file" line after a carriage return, a right-to-left override).
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_text(text: str) -> str:
+    """`text` safe to print: control characters (but newlines and tabs) and bidirectional
+    controls shown as escapes (\\x1b, \\u202e), so names and articles cannot steer the terminal."""
+    def shown(char: str) -> str:
+        if char in "\n\t" or (unicodedata.category(char) != "Cc" and char not in _BIDI_CONTROLS):
+            return char
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+    return "".join(map(shown, text)) if not text.isprintable() else text
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print text output for a person (JSON output goes through click.echo as it is)."""
+    click.echo(terminal_text(text), err=err)
 
 
 def _common(command):
@@ -37,7 +57,7 @@ def _common(command):
             if kwargs.get("as_json"):  # a --json caller parses stdout: the error is JSON there too
                 click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
             else:
-                click.echo(f"error: {exc}", err=True)
+                echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
 
     return wrapper

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import click
 
-from rag.cli.base import EXIT_ERROR, _common, main
+from rag.cli.base import EXIT_ERROR, _common, echo, main
 from rag.types import DocumentInfo
 
 
@@ -21,7 +21,7 @@ def stats(make_engine, settings, as_json) -> None:
     if as_json:
         click.echo(json.dumps(data))
     else:
-        click.echo(format_stats(data))
+        echo(format_stats(data))
     if not data.get("healthy", True):
         sys.exit(EXIT_ERROR)  # scripts checking an index see it is unhealthy
 
@@ -37,9 +37,9 @@ def docs(make_engine, settings, match, limit, as_json) -> None:
     if as_json:
         click.echo(json.dumps([info.__dict__ for info in shown]))
         return
-    click.echo(format_documents(shown))
+    echo(format_documents(shown))
     if len(shown) < total:
-        click.echo(f"({len(shown)} of {total} shown: --limit or --match to see others)")
+        echo(f"({len(shown)} of {total} shown: --limit or --match to see others)")
 
 
 def format_stats(data: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli.base import EXIT_ERROR, _common, main
+from rag.cli.base import EXIT_ERROR, _common, echo, main
 from rag.ingest.formats import SUPPORTED_SUFFIXES
 from rag.types import IngestReport
 
@@ -29,7 +29,7 @@ def ingest(make_engine, settings, paths, rebuild, as_json) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:
-        click.echo(_format_report(report, engine.stats()))
+        echo(_format_report(report, engine.stats()))
     if report.failures or not _readable(report):
         sys.exit(EXIT_ERROR)  # the files that did read are indexed; the exit code flags the rest
 
@@ -41,7 +41,7 @@ def remove(make_engine, settings, doc_ids) -> None:
     """Remove articles from the index by document id (see `rag docs`)."""
     removed = make_engine().remove(list(doc_ids))
     missing = sorted(set(doc_ids) - set(removed))
-    click.echo(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    echo(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
     if missing:
         sys.exit(EXIT_ERROR)
 

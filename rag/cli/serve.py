@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from rag.cli.base import _common, main
+from rag.cli.base import _common, echo, main
 
 
 @main.command()
@@ -36,7 +36,7 @@ def serve(make_engine, settings, host, port, auth, no_auth, read_only) -> None:
         warning = check_exposure(host, credentials, no_auth)
         sock = bind(host, port)
     except ServeError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     if warning:
         click.echo(warning, err=True)
