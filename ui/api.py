@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.errors import IndexMissingError, IndexProblem
+from rag.errors import IndexDamagedError, IndexMissingError, IndexProblem
 from ui.limits import MAX_HISTORY, MAX_K, MAX_QUESTION_CHARS, InputError, UploadLimits, check_question
 from ui.uploads import ingest_uploads, remove_document
 
@@ -177,7 +177,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IndexProblem)
     async def index_problem(request: Request, exc: IndexProblem) -> JSONResponse:
-        return reply(request, 503, str(exc))
+        # damage is the server's fault until repaired (500); anything else may pass (a busy store: 503)
+        return reply(request, 500 if isinstance(exc, IndexDamagedError) else 503, str(exc))
 
 
 

@@ -89,7 +89,9 @@ class ChatBackend:
             chat = handlers.settle_last(chat, message=handlers.NO_INDEX_MESSAGE)
         except (IndexProblem, ValueError) as exc:
             chat = handlers.settle_last(chat, message=str(exc))
-        except Exception as exc:
+        except BaseException as exc:  # also what escapes `except Exception` (a native library's panic)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
             log.exception("answering %r failed", chat[-1].question)
             chat = handlers.settle_last(chat, message=f"Something went wrong while answering: {exc}")
         return (chat, handlers.render_conversation(chat)) + unlock
