@@ -4,22 +4,25 @@ The socket is bound here before anything heavy loads, so a busy port is one line
 Authentication covers every route but the login page and the static assets: the browser logs
 in through Gradio's login page (a session cookie); the REST API and the Gradio API take the
 same user and password, as that cookie or as HTTP Basic.
+
+Behind the login, ASGI gates check what the app would take on trust: an upload's body is counted
+as it streams (and refused on --read-only before it is read), and a Gradio API call must name a
+function the page has. Nothing logs a request body in full: a log line or a traceback message is
+cut to MAX_LOGGED_CHARS.
 """
 
 from __future__ import annotations
 
 import errno
 import hmac
-import json
 import logging
-import secrets
 import socket
 import threading
-from base64 import b64decode
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from ui.limits import describe_size
+from ui.gates import AuthGate, GradioCallGate, UploadGate
+from ui.logs import BoundedLogs, quiet_gradio_tracebacks
 
 if TYPE_CHECKING:
     from rag.engine import Engine
@@ -27,13 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("rag.serve")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-# Reachable without a login: the login page itself (Gradio serves it at / until the session
-# cookie is set), logging in and out, and the page's static files.
-PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/pwa_icon")
-PUBLIC_PATHS = {"/", "/login", "/login/", "/logout", "/theme.css", "/favicon.ico", "/manifest.json",
-                "/robots.txt"}
-REALM = "rag-news"
-MULTIPART_SLACK = 1024 * 1024  # multipart headers and boundaries around the files
 READ_ONLY_CSS = ".read-only .article-list button.remove { display: none; }"
 
 
@@ -114,7 +110,6 @@ def url_of(sock: socket.socket, host: str) -> str:
 def build_server_app(engine: "Engine", credentials: Credentials | None = None,
                      read_only: bool = False) -> tuple[Any, Any]:
     """(ASGI app, Gradio Blocks): the REST routes, then the chat mounted at /, behind the login."""
-    from fastapi import FastAPI
     from starlette.routing import Mount
 
     from rag.offline import enforce_offline
@@ -122,15 +117,16 @@ def build_server_app(engine: "Engine", credentials: Credentials | None = None,
     enforce_offline()  # before gradio is imported: no analytics
     import gradio as gr
 
-    from ui.api import build_router, install_error_handlers
+    from ui.api import READ_ONLY, build_router, install_error_handlers
     from ui.app import build_app, launch_options
+    from ui.docs import api_app
     from ui.limits import UploadLimits
 
+    quiet_gradio_tracebacks()
     limits = UploadLimits.from_settings(engine.settings.ui)
     blocks = build_app(engine, read_only=read_only)
     blocks.queue(default_concurrency_limit=1)
-    app = FastAPI(title="rag-news", version=_version(), docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json",
+    app = api_app(title="rag-news", version=_version(),
                   description="Ask your news articles: cited passages, the same JSON as `rag ask --json`.")
     app.include_router(build_router(engine, limits, read_only))
     install_error_handlers(app)
@@ -141,97 +137,11 @@ def build_server_app(engine: "Engine", credentials: Credentials | None = None,
                         auth=(credentials.user, credentials.password) if credentials else None,
                         auth_message="Log in with the user and password given to rag serve --auth (or RAG_AUTH).",
                         **options)
-    gated = UploadSizeGate(app, limits.max_files * limits.max_file_bytes + MULTIPART_SLACK)
+    gated = UploadGate(GradioCallGate(app, blocks), limits, READ_ONLY if read_only else None)
     if credentials is None:
         return gated, blocks
-    gradio_app = next(r.app for r in app.routes if isinstance(r, Mount))
+    gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == "")  # the one at /
     return AuthGate(gated, credentials, gradio_app), blocks
-
-
-class UploadSizeGate:
-    """ASGI middleware: a REST upload whose declared size exceeds what the limits could ever
-    accept is refused (413) before its body is read and spooled to disk."""
-
-    def __init__(self, app: Callable, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == "/api/documents":
-            length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-            if length.isdigit() and int(length) > self.max_bytes:
-                log.warning("POST /api/documents -> 413: %s bytes declared", length.decode())
-                body = json.dumps({"error": f"the upload is {describe_size(int(length))}; at most "
-                                            f"{describe_size(self.max_bytes)} in one upload "
-                                            "(ui.max_upload_mb x ui.max_upload_files)"}).encode()
-                await send({"type": "http.response.start", "status": 413,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-
-class AuthGate:
-    """ASGI middleware: every request but the public paths carries a valid Gradio session cookie
-    or HTTP Basic credentials; otherwise 401 JSON. A request with HTTP Basic is handed on with a
-    server-side session cookie, so Gradio's own checks accept it too."""
-
-    def __init__(self, app: Callable, credentials: Credentials, gradio_app: Any) -> None:
-        self.app = app
-        self.credentials = credentials
-        self.gradio_app = gradio_app
-        self.basic_token = secrets.token_urlsafe(32)  # never sent to a client
-        gradio_app.tokens[self.basic_token] = credentials.user
-        self.cookie_names = (f"access-token-{gradio_app.cookie_id}", f"access-token-unsecure-{gradio_app.cookie_id}")
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] not in ("http", "websocket") or _is_public(scope["path"]):
-            return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        cookies = _cookies(headers.get("cookie", ""))
-        if any(cookies.get(name) in self.gradio_app.tokens for name in self.cookie_names):
-            return await self.app(scope, receive, send)
-        if self._basic_ok(headers.get("authorization", "")):
-            cookie = "; ".join(([headers["cookie"]] if headers.get("cookie") else [])
-                               + [f"{self.cookie_names[1]}={self.basic_token}"])
-            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
-                     + [(b"cookie", cookie.encode("latin-1"))]}
-            return await self.app(scope, receive, send)
-        await self._refuse(scope, send)
-
-    def _basic_ok(self, header: str) -> bool:
-        kind, _, encoded = header.partition(" ")
-        if kind.lower() != "basic":
-            return False
-        try:
-            user, sep, password = b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return bool(sep) and self.credentials.match(user, password)
-
-    async def _refuse(self, scope: dict, send: Callable) -> None:
-        client = (scope.get("client") or ("?",))[0]
-        log.warning("%s %s from %s -> 401: no valid login", scope.get("method", "WS"), scope["path"], client)
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        body = (b'{"error": "authentication required: log in at / in a browser, or send the user and '
-                b'password as HTTP Basic (curl -u USER:PASSWORD)"}')
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        if scope["path"].startswith("/api"):  # a browser asks for the password here; not on the page's own calls
-            headers.append((b"www-authenticate", f'Basic realm="{REALM}"'.encode()))
-        await send({"type": "http.response.start", "status": 401, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-def _is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
-
-
-def _cookies(header: str) -> dict[str, str]:
-    pairs = (part.strip().partition("=") for part in header.split(";"))
-    return {name: value for name, _, value in pairs if name}
 
 
 def _version() -> str:
@@ -252,11 +162,14 @@ def serve(engine: "Engine", sock: socket.socket, host: str, credentials: Credent
     import uvicorn
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(BoundedLogs())
     app, blocks = build_server_app(engine, credentials, read_only)
     if warm_up_at_start:
         blocks.backend.start_warm_up()
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3,
-                            lifespan="on")
+    # log_config=None: uvicorn's records go through the handler above, and its filter, too
+    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=3, lifespan="on")
     server = uvicorn.Server(config)
     url = url_of(sock, host)
     reach = ("this computer only" if is_loopback(host)

@@ -96,6 +96,7 @@ def test_an_upload_over_the_limits_says_which_limit(page, auth_server, tmp_path)
         files[-1].write_text(f"# Note {n}\n\nA short note about the harbour.\n", encoding="utf-8")
     page.get_by_role("tab", name="Articles").click()
     page.locator(UPLOAD_INPUT).set_input_files([str(f) for f in files])
-    expect(page.locator("#articles-status")).to_contain_text(
-        "Not uploaded: 4 files in one upload; at most 3 (ui.max_upload_files)", timeout=WAIT_MS)
+    # ui/gates.py refuses them at Gradio's upload route (413) before any is stored: the page's error says why
+    expect(page.locator("body")).to_contain_text(
+        "more than 3 files in one upload; at most 3 (ui.max_upload_files)", timeout=WAIT_MS)
     assert not any((auth_server.index_dir / "uploads" / f.name).exists() for f in files)
