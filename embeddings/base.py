@@ -30,6 +30,13 @@ class Embedder(Protocol):
         """Tokens past this are ignored by the model."""
 
 
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    """The vector of a question. Models trained with a question prefix (e5's "query: ") say so
+    with an `embed_queries` method; for the others a question is embedded like any text."""
+    embed_queries = getattr(embedder, "embed_queries", None)
+    return (embed_queries or embedder.embed)([text])[0]
+
+
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     vectors = np.asarray(vectors, dtype=np.float32)

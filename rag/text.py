@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "ʼ": "'", "`": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"'})
@@ -27,8 +26,6 @@ def answer_found(answers: list[str] | tuple[str, ...], passage_text: str) -> boo
     return any(normalize_for_match(a) and normalize_for_match(a) in haystack for a in answers)
 
 
-_WORD = re.compile(r"[0-9a-z]+(?:[.,][0-9]+)*")
-
 # Words that carry no topic: question words, auxiliaries, pronouns, articles, prepositions.
 STOPWORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being below
@@ -43,13 +40,15 @@ also tell told say said says according many much get got
 
 
 def word_tokens(text: str) -> list[str]:
-    """Lowercase word tokens with apostrophes dropped, so "Sadr's" and "Sadrs" are one token."""
-    text = straighten_quotes(text).lower().replace("'", "")
-    return _WORD.findall(text)
+    """Lowercase words of any script with apostrophes dropped, so "Sadr's" and "Sadrs" are one
+    token (rag.language.tokens.words: unfolded, unstemmed)."""
+    from rag.language.tokens import words
+
+    return words(text)
 
 
 def content_tokens(text: str) -> list[str]:
-    """`word_tokens` without stopwords."""
+    """`word_tokens` without (English) stopwords."""
     return [t for t in word_tokens(text) if t not in STOPWORDS]
 
 
@@ -62,15 +61,10 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
+def keyword_tokens(text: str, stemming: bool = True, language: str = "en") -> list[str]:
+    """What keyword search indexes and queries (every backend): content words of `language`,
+    apostrophes dropped ("Sadr's" = "Sadrs"), Snowball-stemmed when asked, diacritics folded
+    (rag.language.tokens)."""
+    from rag.language.tokens import keyword_tokens as tokens
 
-    return Stemmer.Stemmer("english")
-
-
-def keyword_tokens(text: str, stemming: bool = True) -> list[str]:
-    """What keyword search indexes and queries (every backend): content words, apostrophes
-    dropped ("Sadr's" = "Sadrs"), Snowball-stemmed when asked."""
-    tokens = content_tokens(text)
-    return _stemmer().stemWords(tokens) if stemming and tokens else tokens
+    return tokens(text, stemming, language)

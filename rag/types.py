@@ -23,6 +23,7 @@ class Document:
     line: int | None = 1  # 1-based line of the file where `text` begins
     # Paged formats (PDF): where each page begins in `text` (the first is 0); empty otherwise.
     page_starts: tuple[int, ...] = ()
+    language: str = ""  # ISO 639-1 code; detected at ingest when the file does not say
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,40 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Where:
+    """Which articles a question is asked of (empty: all). `sources`: any of these sources (as
+    written, any case); `since`/`until`: a date range, inclusive, each "YYYY-MM-DD", "YYYY-MM"
+    or "YYYY" ("2024-05" to "2024-05" is May 2024); `doc_ids`: any of these articles;
+    `undated`: whether articles without a date are in when a range is given (they are not,
+    unless asked). The conditions combine: all must hold."""
+
+    sources: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+    doc_ids: tuple[str, ...] = ()
+    undated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.since or self.until or self.doc_ids)
+
+    def days(self) -> tuple[int | None, int | None]:
+        """The date range as day numbers YYYYMMDD (None: open); ValueError for a bad date or a
+        range that ends before it starts."""
+        from rag.dates import bound
+
+        low = bound(self.since) if self.since else None
+        high = bound(self.until, end=True) if self.until else None
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"the date range ends ({self.until}) before it starts ({self.since})")
+        return low, high
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sources": list(self.sources), "since": self.since, "until": self.until,
+                "doc_ids": list(self.doc_ids), "undated": "include" if self.undated else "exclude"}
+
+
+@dataclass(frozen=True)
 class DocumentInfo:
     """A row of the list of indexed articles."""
 
@@ -194,6 +229,8 @@ class DocumentInfo:
     source: str
     path: str
     chunks: int
+    language: str = ""  # ISO 639-1 code, detected at ingest ("": unknown)
+    date: str = ""  # as the file wrote it
 
     def matches(self, text: str) -> bool:
         """Whether `text` (any case) is in the title, source, file path or id; "" matches all."""

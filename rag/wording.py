@@ -7,45 +7,36 @@ Pure functions over plain values; ui/handlers.py escapes what they return.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
+
+import regex
 from typing import Iterable, Sequence
 
-from rag.text import keyword_tokens
+from rag.dates import parse_date
+from rag.language.tokens import SNOWBALL, fold, snowball_stemmer, words
 from rag.types import Citation
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
-_YEAR_MONTH = re.compile(r"(\d{4})-(\d{2})")
-# A word as written, with inner apostrophes ("Sadr’s") and decimal parts ("1,200.5") kept, so
-# that it tokenizes exactly as the index saw it.
-_WRITTEN_WORD = re.compile(r"\w+(?:['’‘ʼ]\w+)*(?:[.,]\d+)*")
+# A word as written (letters and marks of any script), with inner apostrophes ("Sadr’s") and
+# decimal parts ("1,200.5") kept, so that it tokenizes exactly as the index saw it.
+_WRITTEN_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’‘ʼ][\p{L}\p{M}\p{N}]+)*(?:[.,]\p{N}+)*")
 _POSSESSIVE = re.compile(r"['’‘ʼ]s$", re.IGNORECASE)
 
 
 def readable_date(value: str) -> str:
-    """"3 May 2024" for ISO dates and timestamps ("2024-05-03T09:00:00Z") and feed dates
-    ("Fri, 03 May 2024 09:00:00 GMT"); "May 2024" for a year and month; anything else as given.
-    The day is the one written in the date (no time-zone conversion); the time is left out."""
+    """"3 May 2024" for a date with a day (ISO, a feed's, in words), "May 2024" for a year and
+    month, a year as it is, anything else as given (rag.dates reads them)."""
     text = (value or "").strip()
-    if not text:
-        return ""
-    if re.fullmatch(r"\d{4}", text):
-        return text
-    if (month := _YEAR_MONTH.fullmatch(text)) and 1 <= int(month.group(2)) <= 12:
-        return f"{MONTHS[int(month.group(2)) - 1]} {month.group(1)}"
-    parsed: date | None = None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            parsed = None
+    parsed = parse_date(text)
     if parsed is None:
         return text
-    return f"{parsed.day} {MONTHS[parsed.month - 1]} {parsed.year}"
+    day, precision = parsed
+    if precision == "year":
+        return str(day.year)
+    if precision == "month":
+        return f"{MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def describe_location(citation: Citation) -> str:
@@ -85,8 +76,13 @@ def _written_words(texts: Iterable[str]) -> Iterable[str]:
 
 @lru_cache(maxsize=4096)
 def _index_forms(word: str) -> frozenset[str]:
-    """The terms the keyword index may hold for `word`: stemmed or not."""
-    return frozenset(keyword_tokens(word, stemming=True)) | frozenset(keyword_tokens(word, stemming=False))
+    """The terms the keyword index may hold for `word`: stemmed (in any language a Snowball
+    stemmer knows: the matched term may be another language's variant) or not."""
+    forms = {fold(w) for w in words(word)}
+    for language in SNOWBALL:
+        stemmer = snowball_stemmer(language)
+        forms.update(fold(stemmer.stemWord(w)) for w in words(word))
+    return frozenset(forms)
 
 
 def _without_possessive(word: str, term: str) -> str:

@@ -17,7 +17,7 @@ from typing import Iterable, Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.types import Chunk, Citation, Document, DocumentInfo
+from rag.types import Chunk, Citation, Document, DocumentInfo, Where
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,19 @@ class Piece:
     end: int
     tokens: tuple[str, ...]
     vector: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class KeywordRow:
+    """What the keyword index is made from for one chunk: its text (tokenised with its article's
+    language) and the fields searches are filtered by."""
+
+    chunk_id: int
+    text: str
+    language: str
+    source: str
+    date_key: int | None  # rag.dates.date_key; None: the article has no date
+    doc_id: str
 
 
 @dataclass(frozen=True)
@@ -126,11 +139,17 @@ class IndexStore(Protocol):
         (on the first write) and must equal what is recorded (later writes)."""
 
     # reading -------------------------------------------------------------------------------
-    def search_dense(self, vector: np.ndarray, k: int) -> tuple[list[int], list[float]]:
-        """The k chunk ids most similar to `vector` and their cosine similarities, best first."""
+    def search_dense(self, vector: np.ndarray, k: int, where: Where | None = None) -> tuple[list[int], list[float]]:
+        """The k chunk ids most similar to `vector` and their cosine similarities, best first;
+        with `where`, among the chunks of the articles it names only, limited inside the search
+        (never by dropping hits afterwards: k come back when the articles hold k)."""
 
-    def search_keyword(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
-        """The k chunk ids with the highest BM25 score for `terms` (score > 0), best first."""
+    def search_keyword(self, terms: list[str], k: int, where: Where | None = None) -> tuple[list[int], list[float]]:
+        """The k chunk ids with the highest BM25 score for `terms` (score > 0), best first;
+        `where` as in `search_dense`."""
+
+    def languages(self) -> dict[str, int]:
+        """How many articles of each language (ISO 639-1) the index holds, most first."""
 
     def keyword_scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
         """BM25 score of each given chunk for `terms` (0 where no term occurs)."""

@@ -26,6 +26,7 @@ import numpy as np
 from rag.errors import IndexDamagedError
 
 ANN_THRESHOLD = 50_000  # passages; below it exact search is fast enough (README, speed)
+EXACT_FILTER_MAX = 4096  # a filter allowing at most this many passages is searched exactly, by reconstruction
 NPROBE_SHARE = 1 / 10  # lists searched per query (at least MIN_NPROBE): recall in the README
 MIN_NPROBE = 32
 _FILE = re.compile(r"dense-g(\d{6,})-(flat|ivf)\.faiss$")
@@ -119,14 +120,47 @@ class DenseIndex:
         tied = scores[:, 0] >= np.einsum("ij,ij->i", vectors, vectors) - 0.02  # a duplicate came first
         return int(np.sum(~(own | tied)))
 
-    def search(self, query: np.ndarray, k: int) -> tuple[list[int], list[float]]:
-        """The k most similar chunk ids and their (approximate) similarities, best first."""
-        k = min(k, len(self))
-        if k == 0:
-            return [], []
-        scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+               ) -> tuple[list[int], list[float]]:
+        """The k most similar chunk ids and their (approximate) similarities, best first; with
+        `allowed` (an (n, 2) array of first chunk id and count per article), only among those
+        chunks, inside the search: a narrow filter still finds k when k exist."""
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if allowed is None:
+            k = min(k, len(self))
+            if k == 0:
+                return [], []
+            scores, ids = self._index.search(query, k)
+        else:
+            ids_allowed = expand_ranges(allowed)
+            k = min(k, len(ids_allowed))
+            if k == 0:
+                return [], []
+            if len(ids_allowed) <= EXACT_FILTER_MAX:
+                try:
+                    return self._exact_among(query[0], ids_allowed, k)
+                except RuntimeError:  # an id written after this index was caught up: search instead
+                    pass
+            bitmap = np.packbits(_mask(ids_allowed), bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(bitmap) * 8, faiss.swig_ptr(bitmap))
+            if self.approximate:
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+                scores, ids = self._index.search(query, k, params=params)
+                if int(np.sum(ids[0] >= 0)) < k:  # the probed lists held too few: look in all of them
+                    params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nlist)
+                    scores, ids = self._index.search(query, k, params=params)
+            else:
+                scores, ids = self._index.search(query, k, params=faiss.SearchParameters(sel=selector))
         keep = ids[0] >= 0
         return [int(i) for i in ids[0][keep]], [float(s) for s in scores[0][keep]]
+
+    def _exact_among(self, query: np.ndarray, chunk_ids: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+        """The k best of a few chunks, from their vectors as the index holds them (RuntimeError
+        when it holds one of them not)."""
+        vectors = self._index.reconstruct_batch(chunk_ids)
+        scores = vectors @ query
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [int(chunk_ids[i]) for i in order], [float(scores[i]) for i in order]
 
     # files -----------------------------------------------------------------------------------
 
@@ -168,6 +202,22 @@ class DenseIndex:
                 ivf.nprobe = nprobe_for(ivf.nlist)
             return cls(index, generation)
         return None
+
+
+def expand_ranges(ranges: np.ndarray) -> np.ndarray:
+    """The chunk ids of (first id, count) ranges, ascending within each range."""
+    ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    counts = ranges[:, 1]
+    if not counts.sum():
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(ranges[:, 0] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return offsets + np.arange(int(counts.sum()), dtype=np.int64)
+
+
+def _mask(chunk_ids: np.ndarray) -> np.ndarray:
+    mask = np.zeros(int(chunk_ids.max()) + 1, dtype=bool)
+    mask[chunk_ids] = True
+    return mask
 
 
 def file_problem(path: Path, dimension: int) -> str:

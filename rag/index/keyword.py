@@ -1,7 +1,10 @@
 """The keyword index: BM25 over the project's own tokens, in tantivy, updated in place.
 
-Chunks are indexed as their `keyword_tokens` (apostrophes dropped, stemmed) joined by spaces
-and split on whitespace only, so tantivy sees exactly the tokens the rest of the project uses.
+Chunks are indexed as their `keyword_tokens` (rag.language.tokens: any script, each article's
+language's stems, folded) joined by spaces and split on whitespace only, so tantivy sees exactly
+the tokens the rest of the project uses. Each chunk also carries its article's id, source
+(case-folded) and date (YYYYMMDD; 0: none), so a search can be limited to some articles inside
+the search itself (rag.types.Where).
 Additions and deletions are tantivy commits (segments merged in the background), never a
 rebuild. Like the vector index it is derived from the record: the generation it reflects is
 stored inside the same commit (a marker document), so the two cannot disagree after a crash.
@@ -15,12 +18,16 @@ import shutil
 import struct
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
 from rag.errors import IndexDamagedError
+
+if TYPE_CHECKING:
+    from rag.types import Where
 
 _TOKENIZER = "rag_tokens"
 _MARKER = -1  # chunk id of the document that records the generation
@@ -84,7 +91,42 @@ def _schema():
     builder.add_integer_field("chunk_id", stored=False, indexed=True, fast=True)
     builder.add_integer_field("generation", stored=False, indexed=False, fast=True)
     builder.add_text_field("tokens", stored=False, tokenizer_name=_TOKENIZER, index_option="freq")
+    builder.add_text_field("doc", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("source", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("date", stored=False, indexed=True, fast=True)
     return builder.build()
+
+
+@dataclass(frozen=True)
+class KeywordEntry:
+    """One chunk as the keyword index holds it."""
+
+    chunk_id: int
+    tokens: Sequence[str]
+    doc_id: str = ""
+    source: str = ""
+    date_key: int | None = None
+
+
+def _filtered(query, schema, where: "Where | None"):
+    """`query` limited to the articles `where` names (a filter adds nothing to the scores)."""
+    import tantivy
+
+    if where is None or where.empty:
+        return query
+    conditions = []
+    if where.sources:
+        conditions.append(tantivy.Query.term_set_query(schema, "source", [s.casefold() for s in where.sources]))
+    if where.doc_ids:
+        conditions.append(tantivy.Query.term_set_query(schema, "doc", list(where.doc_ids)))
+    low, high = where.days()
+    if low is not None or high is not None:
+        dated = tantivy.Query.range_query(schema, "date", tantivy.FieldType.Integer, low or 1, high)
+        undated = tantivy.Query.term_query(schema, "date", 0)
+        conditions.append(tantivy.Query.boolean_query([(tantivy.Occur.Should, dated), (tantivy.Occur.Should, undated)])
+                          if where.undated else dated)
+    must = [(tantivy.Occur.Must, tantivy.Query.const_score_query(c, 0.0)) for c in conditions]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *must])
 
 
 class KeywordIndex:
@@ -229,11 +271,12 @@ class KeywordIndex:
 
         return self._read(read)
 
-    def search(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
-        """The k best chunks for `terms`, best first (only chunks holding a term)."""
+    def search(self, terms: list[str], k: int, where: "Where | None" = None) -> tuple[list[int], list[float]]:
+        """The k best chunks for `terms`, best first (only chunks holding a term; with `where`,
+        only chunks of the articles it names)."""
         if not terms or k <= 0:
             return [], []
-        return self._run(self._terms_query(terms), k)
+        return self._run(_filtered(self._terms_query(terms), self._index.schema, where), k)
 
     def scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
         """BM25 score of each given chunk (0 where it holds no term)."""
@@ -259,7 +302,7 @@ class KeywordIndex:
 
     # writing ---------------------------------------------------------------------------------
 
-    def update(self, generation: int, removed: Iterable[int], added: Iterable[tuple[int, list[str]]]) -> None:
+    def update(self, generation: int, removed: Iterable[int], added: Iterable[KeywordEntry]) -> None:
         """Delete and add chunks and record `generation`, in one commit. Re-applying the same
         change is harmless (an added chunk is deleted first)."""
         import tantivy
@@ -268,9 +311,11 @@ class KeywordIndex:
         try:
             for cid in removed:
                 writer.delete_documents_by_term("chunk_id", int(cid))
-            for cid, tokens in added:
-                writer.delete_documents_by_term("chunk_id", int(cid))
-                writer.add_document(tantivy.Document(chunk_id=int(cid), tokens=" ".join(tokens)))
+            for entry in added:
+                writer.delete_documents_by_term("chunk_id", int(entry.chunk_id))
+                writer.add_document(tantivy.Document(
+                    chunk_id=int(entry.chunk_id), tokens=" ".join(entry.tokens), doc=entry.doc_id,
+                    source=entry.source.casefold(), date=int(entry.date_key or 0)))
             writer.delete_documents_by_term("chunk_id", _MARKER)
             writer.add_document(tantivy.Document(chunk_id=_MARKER, generation=int(generation)))
             writer.commit()

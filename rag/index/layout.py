@@ -57,9 +57,16 @@ def complete_data_folders(root: Path) -> list[Path]:
 
 
 def is_old_format(root: Path) -> bool:
-    """An index of format 2 or before at `root` (a manifest, no pointer): unreadable, rebuilt on
-    the next ingest from the files it lists."""
-    return (root / OLD_MANIFEST).is_file() and not (root / POINTER).is_file()
+    """An index of an older format at `root`: of format 2 or before (a manifest, no pointer), or
+    a pointer naming an older format. Unreadable; rebuilt on the next ingest from the files it
+    lists."""
+    if not (root / POINTER).is_file():
+        return (root / OLD_MANIFEST).is_file()
+    try:
+        format_ = json.loads((root / POINTER).read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(format_, int) and format_ < FORMAT
 
 
 def read_pointer(root: Path) -> dict:
@@ -169,7 +176,21 @@ def remove_temporary_files(folder: Path) -> None:
 
 
 def old_format_files(root: Path) -> list[str]:
-    """The files an index of an older format lists (for `rag ingest --rebuild` with no paths)."""
+    """The files an index of an older format lists that still exist (for the rebuild that
+    upgrades it): a format 2 manifest's, or the `files` table of a format 3 record."""
+    if (root / POINTER).is_file():
+        import sqlite3
+
+        try:
+            folder = root / json.loads((root / POINTER).read_text(encoding="utf-8"))["data"]
+            db = sqlite3.connect(f"{(folder / 'store.sqlite').resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                paths = [row[0] for row in db.execute("SELECT path FROM files")]
+            finally:
+                db.close()
+        except (OSError, ValueError, KeyError, TypeError, sqlite3.Error):
+            return []
+        return [p for p in paths if Path(p).exists()]
     try:
         data = json.loads((root / OLD_MANIFEST).read_text(encoding="utf-8"))
         return [p for p in (data.get("files") or {}) if Path(p).exists()]

@@ -22,7 +22,8 @@ from rag.index.sqlite import GuardedConnection
 from rag.types import DocumentInfo
 
 # Title, source, file and id in one index: matching scans it instead of the articles' texts.
-LISTING_INDEX = "CREATE INDEX IF NOT EXISTS documents_listing ON documents(path, title, source, doc_id)"
+LISTING_INDEX = ("CREATE INDEX IF NOT EXISTS documents_listing ON documents(path, title, source, doc_id, chunk_count, "
+                 "language, date)")
 
 _FIELDS = ("title", "source", "path", "doc_id")
 _HOLDS = "rag_casefold_holds"  # DocumentInfo.holds, for rows LIKE cannot decide
@@ -31,7 +32,7 @@ _NON_ASCII = " OR ".join(f"length(CAST({f} AS BLOB)) > length({f})" for f in _FI
 _MATCH = f"({_LIKE} OR (({_NON_ASCII}) AND {_HOLDS}(:needle, {', '.join(_FIELDS)})))"
 _PYTHON_ONLY = f"{_HOLDS}(:needle, {', '.join(_FIELDS)})"
 _LONGEST_PATTERN = 40_000  # bytes; SQLite refuses LIKE patterns over 50,000
-_CHUNKS = "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id)"
+_ROW = "d.doc_id, d.title, d.source, d.path, d.chunk_count, d.language, d.date"  # a DocumentInfo
 
 
 class ArticleList:
@@ -70,15 +71,15 @@ class ArticleList:
             try:
                 if not needle:
                     where, values = "1", {}
-                    rows = self._db.execute(f"SELECT d.doc_id, d.title, d.source, d.path, {_CHUNKS} FROM documents d"
+                    rows = self._db.execute(f"SELECT {_ROW} FROM documents d"
                                             " ORDER BY d.path, d.rowid LIMIT ? OFFSET ?", page).fetchall()
                 else:
                     where, values = _condition(needle)
                     # `+path`: not the path index, which would visit each row of the table; the
                     # listing index (or the table) is scanned and the matches sorted.
                     rows = self._db.execute(
-                        f"SELECT d.doc_id, d.title, d.source, d.path, {_CHUNKS} FROM (SELECT rowid AS rid, doc_id,"
-                        f" title, source, path FROM documents WHERE {where} ORDER BY +path, rowid"
+                        f"SELECT {_ROW} FROM (SELECT rowid AS rid, doc_id, title, source, path, chunk_count,"
+                        f" language, date FROM documents WHERE {where} ORDER BY +path, rowid"
                         " LIMIT :limit OFFSET :offset) d ORDER BY d.path, d.rid",
                         {**values, "limit": page[0], "offset": page[1]}).fetchall()
                 if (page[0] < 0 or len(rows) < page[0]) and (rows or not page[1]):
@@ -92,8 +93,7 @@ class ArticleList:
     def info(self, doc_id: str) -> DocumentInfo | None:
         """One article's row (None: not in the index)."""
         with self._lock:
-            row = self._db.execute(f"SELECT d.doc_id, d.title, d.source, d.path, {_CHUNKS} FROM documents d"
-                                   " WHERE d.doc_id = ?", (doc_id,)).fetchone()
+            row = self._db.execute(f"SELECT {_ROW} FROM documents d WHERE d.doc_id = ?", (doc_id,)).fetchone()
         return DocumentInfo(*row) if row else None
 
 

@@ -17,22 +17,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
+from rag.dates import date_key
 from rag.errors import IndexDamagedError, IndexMismatchError, IndexProblem
 from rag.index.base import FileRecord, IndexChange, IndexInfo, IndexStore, Piece, StoredChunk
 from rag.index.dense import DenseIndex, kind_for, kind_of, saved_files
-from rag.index.keyword import KeywordIndex
+from rag.index.keyword import KeywordEntry, KeywordIndex
 from rag.index.layout import (POINTER, data_folder, has_index, new_data_folder,
                               remove_temporary_files, switch_to, write_lock_if_free)
 from rag.index.listing import ArticleList
-from rag.index.local_checks import LocalChecks, lost_commits
+from rag.index.local_checks import LocalChecks, keyword_entries, lost_commits
 from rag.index.records import STORE_NAME, Records, no_space
-from rag.index.sparse import keyword_tokens
-from rag.types import Document, DocumentInfo
+from rag.types import Document, DocumentInfo, Where
 
 log = logging.getLogger(__name__)
 RESAVE_SHARE = 0.1  # re-save the vector index when this share of it changed since it was saved
@@ -80,6 +81,14 @@ class LocalStore(LocalChecks):
 
     def generation(self) -> int:
         return self.records.generation()
+
+    def languages(self) -> dict[str, int]:
+        """How many articles of each language the index holds, most first."""
+        return self.records.languages()
+
+    @property
+    def _stemming(self) -> bool:
+        return bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
 
     @property
     def dimension(self) -> int:
@@ -169,9 +178,11 @@ class LocalStore(LocalChecks):
                                          f"run `rag ingest --rebuild --index {self.location}`")
             self._catch_up_keyword()
             generation, removed, added = self.records.apply(change, build, dimension)
-            tokens = [t for new in change.add for t in new.keyword_tokens]
+            entries = [KeywordEntry(0, tokens, new.document.doc_id, new.document.source, date_key(new.document.date))
+                       for new in change.add for tokens in new.keyword_tokens]
             try:
-                self._keyword_index().update(generation, removed, zip(added, map(list, tokens)))
+                self._keyword_index().update(generation, removed,
+                                             [replace(e, chunk_id=cid) for cid, e in zip(added, entries)])
             except (ValueError, OSError) as exc:
                 # The record is committed; the keyword index catches up on the next write.
                 message = "no space left on the device" if no_space(exc) else str(exc)[:160]
@@ -210,9 +221,8 @@ class LocalStore(LocalChecks):
             self._rebuild_keyword(current)
             return
         _, removed, added = delta
-        stemming = bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
-        rows = [r for batch in self.records.iter_texts(chunk_ids=added) for r in batch]
-        keyword.update(current, removed, [(cid, keyword_tokens(t, stemming)) for cid, t in rows])
+        rows = [r for batch in self.records.iter_keyword_rows(chunk_ids=added) for r in batch]
+        keyword.update(current, removed, keyword_entries(rows, self._stemming))
 
     def maintain(self) -> None:
         """After an ingest (a writer, holding the lock): catch the keyword index up if an earlier
@@ -248,12 +258,13 @@ class LocalStore(LocalChecks):
         assert self._keyword is not None and self._dense is not None
         return self._keyword, self._dense
 
-    def search_dense(self, vector: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+    def search_dense(self, vector: np.ndarray, k: int, where: Where | None = None) -> tuple[list[int], list[float]]:
+        allowed = self.records.chunk_ranges(where) if where is not None and not where.empty else None
         with self._lock:  # a refresh in another thread may be changing the index
-            return self._ready()[1].search(vector, k)
+            return self._ready()[1].search(vector, k, allowed)
 
-    def search_keyword(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
-        return self._ready()[0].search(terms, k)
+    def search_keyword(self, terms: list[str], k: int, where: Where | None = None) -> tuple[list[int], list[float]]:
+        return self._ready()[0].search(terms, k, where)
 
     def keyword_scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
         return self._ready()[0].scores(terms, chunk_ids)

@@ -4,12 +4,14 @@ rebuilding the two derived from the record (the keyword and vector indexes) when
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 from rag.errors import IndexDamagedError
 from rag.index.dense import file_problem, saved_files
-from rag.index.keyword import KeywordIndex
+from rag.index.base import KeywordRow
+from rag.index.keyword import KeywordEntry, KeywordIndex
 from rag.index.layout import POINTER, complete_data_folders, remove_temporary_files
-from rag.index.sparse import keyword_tokens
+from rag.language.tokens import keyword_tokens
 
 
 class LocalChecks:
@@ -101,18 +103,25 @@ class LocalChecks:
         return done
 
     def _rebuild_keyword(self, generation: int) -> None:
-        stemming = bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))
+        """A new keyword index from the record, in batches (the last records the generation)."""
         keyword = KeywordIndex.new(self.folder)
-        removed: list[int] = []
-        batches = list(self.records.iter_texts(batch=20_000))
-        for n, rows in enumerate(batches):
-            keyword.update(generation if n == len(batches) - 1 else 0, removed,
-                           [(cid, keyword_tokens(text, stemming)) for cid, text in rows])
-        if not batches:
-            keyword.update(generation, [], [])
+        batches = self.records.iter_keyword_rows(batch=20_000)
+        rows = next(batches, [])
+        while True:
+            following = next(batches, None)
+            keyword.update(generation if following is None else 0, [], keyword_entries(rows, self._stemming))
+            if following is None:
+                break
+            rows = following
         keyword.publish()
         self._keyword = keyword
 
+
+def keyword_entries(rows: Iterable[KeywordRow], stemming: bool) -> list[KeywordEntry]:
+    """The keyword index's entries for these chunks: their texts tokenised in their articles'
+    languages, as ingest tokenised them."""
+    return [KeywordEntry(r.chunk_id, keyword_tokens(r.text, stemming, r.language), r.doc_id, r.source, r.date_key)
+            for r in rows]
 
 
 def lost_commits(record: Path, generation: int, seen: int, repaired: bool = False) -> str:

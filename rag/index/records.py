@@ -7,7 +7,7 @@ it: each remembers the generation it reflects and catches up from the `changes` 
 
     meta(key, value)         format, generation, build settings, dimension, counts, next chunk id
     files(path, sha256)      the files the index was built from (their documents: documents.path)
-    documents(doc_id, ...)   article text and metadata
+    documents(doc_id, ...)   article text and metadata, language, date as a day number, chunk range
     chunks(chunk_id, ...)    passage text, span, file position, embedded-text hash, vector, and
                              its sentences' spans, keyword tokens and (int8) vectors
     changes(generation, chunk_id, added)   what each generation added (1) or removed (0)
@@ -23,15 +23,17 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from rag.dates import date_key
 from rag.errors import IndexDamagedError, IndexProblem
-from rag.index.base import FileRecord, IndexChange, NewDocument, Piece, StoredChunk
+from rag.index.base import FileRecord, IndexChange, KeywordRow, NewDocument, Piece, StoredChunk
 from rag.index.listing import LISTING_INDEX
 from rag.index.packing import batches as _batches
 from rag.index.packing import pack_int8_rows, pack_vector, unpack_int8_rows, unpack_vector
 from rag.index.sqlite import GuardedConnection
-from rag.types import Chunk, Citation, Document, FilePosition
+from rag.types import Chunk, Citation, Document, FilePosition, Where
 
-FORMAT = 3  # 3: one SQLite record, derived FAISS and keyword indexes
+FORMAT = 4  # 3: one SQLite record, derived FAISS and keyword indexes; 4: tokens of every script,
+# each article's language and date key, the keyword index's filter fields
 STORE_NAME = "store.sqlite"
 
 _SCHEMA = """
@@ -40,8 +42,14 @@ CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL,
     url TEXT NOT NULL, date TEXT NOT NULL, file_offset INTEGER, file_line INTEGER,
-    page_starts TEXT NOT NULL, text TEXT NOT NULL
+    page_starts TEXT NOT NULL, text TEXT NOT NULL,
+    source_key TEXT NOT NULL, -- the source case-folded: what filters compare
+    language TEXT NOT NULL,   -- ISO 639-1 code ("": not detected)
+    date_key INTEGER,         -- the date as YYYYMMDD (rag.dates.date_key); NULL: none
+    first_chunk INTEGER NOT NULL, chunk_count INTEGER NOT NULL  -- its chunks' ids (consecutive)
 );
+CREATE INDEX documents_by_source ON documents(source_key, date_key);
+CREATE INDEX documents_by_date ON documents(date_key);
 CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embed_hash TEXT NOT NULL,
@@ -173,6 +181,7 @@ class Records:
             if "build" not in meta:
                 self._set_meta({"build": build, "dimension": dimension})
             removed = self.chunk_ids_of(change.remove_doc_ids)
+            languages = self._languages_after(meta.get("languages") or {}, change)
             db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in change.remove_doc_ids])
             db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in change.remove_doc_ids])
             next_id = int(meta["next_chunk_id"])
@@ -191,7 +200,8 @@ class Records:
             db.executemany("INSERT INTO changes VALUES (?,?,1)", [(generation, c) for c in added])
             documents, chunks = self.count_rows()
             self._set_meta({"generation": generation, "next_chunk_id": next_id, "documents": documents,
-                            "chunks": chunks, "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+                            "chunks": chunks, "languages": languages,
+                            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")})
             db.execute("COMMIT")
         except BaseException as exc:
             if db.in_transaction:
@@ -202,11 +212,50 @@ class Records:
             raise
         return generation, removed, added
 
+    def _languages_after(self, counts: dict[str, int], change: IndexChange) -> dict[str, int]:
+        """How many articles of each language the index holds once `change` is applied."""
+        counts = dict(counts)
+        for part in _batches(list(change.remove_doc_ids), 900):
+            marks = ",".join("?" * len(part))
+            for language, n in self._db.execute(
+                    f"SELECT language, COUNT(*) FROM documents WHERE doc_id IN ({marks}) GROUP BY language", part):
+                counts[language] = counts.get(language, 0) - n
+        for new in change.add:
+            counts[new.document.language] = counts.get(new.document.language, 0) + 1
+        return {language: n for language, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 0}
+
+    def chunk_ranges(self, where: Where) -> np.ndarray:
+        """(first chunk id, chunk count) of each article `where` names: an (n, 2) int64 array."""
+        conditions, values = [], []
+        if where.sources:
+            conditions.append(f"source_key IN ({','.join('?' * len(where.sources))})")
+            values += [s.casefold() for s in where.sources]
+        if where.doc_ids:
+            conditions.append(f"doc_id IN ({','.join('?' * len(where.doc_ids))})")
+            values += list(where.doc_ids)
+        low, high = where.days()
+        if low is not None or high is not None:
+            dated = "date_key BETWEEN ? AND ?"
+            conditions.append(f"({dated} OR date_key IS NULL)" if where.undated else dated)
+            values += [low or 0, high or 99991231]
+        rows = self._db.execute(f"SELECT first_chunk, chunk_count FROM documents WHERE {' AND '.join(conditions) or '1'}"
+                                " AND chunk_count > 0", values).fetchall()
+        return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+    def next_chunk_id(self) -> int:
+        """One more than the largest chunk id ever given (the size of a bitmap over chunk ids)."""
+        return int(self.meta().get("next_chunk_id") or 0)
+
+    def languages(self) -> dict[str, int]:
+        """How many articles of each language the index holds, most first."""
+        return dict(self.meta().get("languages") or {})
+
     def _insert_document(self, new: NewDocument, ids: list[int]) -> None:
         d = new.document
-        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+        self._db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          (d.doc_id, d.title, d.source, d.path, d.url, d.date, d.offset, d.line,
-                          json.dumps(list(d.page_starts)), d.text))
+                          json.dumps(list(d.page_starts)), d.text, d.source.casefold(), d.language,
+                          date_key(d.date), ids[0] if ids else -1, len(ids)))
         vectors = np.ascontiguousarray(new.vectors, dtype=np.float32)
         pieces = new.pieces or ((),) * len(ids)
         rows = []
@@ -308,14 +357,22 @@ class Records:
             yield (np.array([r[0] for r in rows], dtype=np.int64),
                    np.vstack([unpack_vector(r[1]) for r in rows]))
 
-    def iter_texts(self, batch: int = 5000, chunk_ids: list[int] | None = None) -> Iterator[list[tuple[int, str]]]:
-        """(chunk id, text) in batches: every chunk, or the given ids."""
+    def iter_keyword_rows(self, batch: int = 5000, chunk_ids: list[int] | None = None) -> Iterator[list[KeywordRow]]:
+        """What the keyword index holds of each chunk, in batches: every chunk, or the given ids."""
+        select = ("SELECT c.chunk_id, c.text, d.language, d.source, d.date_key, d.doc_id FROM chunks c"
+                  " JOIN documents d USING (doc_id)")
         if chunk_ids is not None:
             for part in _batches(chunk_ids, 900):
                 marks = ",".join("?" * len(part))
-                yield self._db.execute(f"SELECT chunk_id, text FROM chunks WHERE chunk_id IN ({marks})", part).fetchall()
+                yield [KeywordRow(*r) for r in self._db.execute(f"{select} WHERE c.chunk_id IN ({marks})", part)]
             return
-        yield from self._every_chunk("text", batch)
+        last = -1
+        while True:
+            rows = self._db.execute(f"{select} WHERE c.chunk_id > ? ORDER BY c.chunk_id LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [KeywordRow(*r) for r in rows]
 
     def _every_chunk(self, column: str, batch: int) -> Iterator[list[tuple]]:
         """(chunk id, `column`) of every chunk in chunk-id order, `batch` rows at a time (keyset
@@ -387,5 +444,5 @@ class Records:
 
     def document(self, doc_id: str) -> Document | None:
         row = self._db.execute("SELECT doc_id, text, title, source, path, url, date, file_offset, file_line,"
-                               " page_starts FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return Document(*row[:9], page_starts=tuple(json.loads(row[9]))) if row else None
+                               " page_starts, language FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return Document(*row[:9], page_starts=tuple(json.loads(row[9])), language=row[10]) if row else None

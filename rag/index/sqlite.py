@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from rag.errors import IndexDamagedError
 
 # OperationalErrors that mean the file itself is bad (others: locked, busy, full disk, ...).
-_DAMAGE_WORDS = ("malformed", "not a database", "disk i/o error", "no such table", "no such column",
+_DAMAGE_WORDS = ("malformed", "not a database", "disk i/o error", "no such table", "no such column", "could not decode",
                  "database corrupt", "file is encrypted")
 
 

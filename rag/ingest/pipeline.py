@@ -21,7 +21,7 @@ from embeddings.base import Embedder
 from rag.config import Settings
 from rag.errors import IndexMismatchError, ReadError
 from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument, Piece
-from rag.index.sparse import keyword_tokens
+from rag.language import detect_language, keyword_tokens
 from rag.ingest.chunker import chunk_document
 from rag.ingest.readers import find_files, iter_documents
 from rag.retrieve.rerank import piece_spans
@@ -237,9 +237,12 @@ class Ingest:
             ids = []
             for document in documents:
                 document = _unique_id(document, taken | run.assigned_ids, run.warnings)
+                if not document.language:
+                    document = replace(document, language=detect_language(document.text))
                 run.assigned_ids.add(document.doc_id)
                 ids.append(document.doc_id)
-                chunks = chunk_document(document, self.settings.chunking)
+                chunks = chunk_document(document, self.settings.chunking, self.embedder.count_tokens,
+                                        self._token_budget(document, title_in_embedding))
                 texts = [embedding_text(document, c, title_in_embedding) for c in chunks]
                 staged.append((document, chunks, texts))
             records[path] = FileRecord(READ_AGAIN if path == partial else digest, tuple(ids))
@@ -257,8 +260,8 @@ class Ingest:
             remove_doc_ids=tuple(dict.fromkeys(replaced)),
             add=tuple(NewDocument(d, tuple(c), np.vstack([vectors[h] for h in hs]) if hs else
                                   np.zeros((0, self.dimension), np.float32),
-                                  tuple(hs), tuple(tuple(keyword_tokens(x.text, stemming)) for x in c),
-                                  tuple(_pieces(x.text, spans[h][1], piece_vectors.get(h), stemming)
+                                  tuple(hs), tuple(tuple(keyword_tokens(x.text, stemming, d.language)) for x in c),
+                                  tuple(_pieces(x.text, spans[h][1], piece_vectors.get(h), stemming, d.language)
                                         for x, h in zip(c, hs)))
                       for (d, c, _), hs in zip(staged, hashes)),
             files=records)
@@ -269,6 +272,12 @@ class Ingest:
         run.documents_removed += len(change.remove_doc_ids)
         run.chunks_added += sum(len(c) for _, c, _ in staged)
         run.chunks_embedded += len(to_embed)
+
+    def _token_budget(self, document: Document, title_in_embedding: bool) -> int:
+        """The model tokens a passage of `document` may hold: the window, less the title the
+        model sees with each passage (its count includes the special tokens of the pair)."""
+        title = embedding_text(document, Chunk(document.doc_id, 0, 0, 0, ""), title_in_embedding).rstrip("\n")
+        return self.embedder.max_tokens - (self.embedder.count_tokens(title) if title else 0)
 
     @property
     def dimension(self) -> int:
@@ -328,10 +337,11 @@ class Ingest:
 
 
 def _pieces(text: str, spans: list[tuple[int, int]], vectors: "np.ndarray | tuple | None",
-            stemming: bool) -> tuple[Piece, ...]:
-    """A chunk's sentences with their tokens and (where made) vectors."""
+            stemming: bool, language: str) -> tuple[Piece, ...]:
+    """A chunk's sentences with their tokens (in the article's language) and (where made) vectors."""
     rows = list(vectors) if vectors is not None and len(vectors) == len(spans) else [None] * len(spans)
-    return tuple(Piece(a, b, tuple(keyword_tokens(text[a:b], stemming)), v) for (a, b), v in zip(spans, rows))
+    return tuple(Piece(a, b, tuple(keyword_tokens(text[a:b], stemming, language)), v)
+                 for (a, b), v in zip(spans, rows))
 
 
 def file_sha256(path: Path) -> str:

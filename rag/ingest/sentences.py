@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 from rag.text import strip_span
 
 # Abbreviations after which a full stop does not end a sentence (lowercased, without the dot).
@@ -14,9 +16,15 @@ jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
 vs etc al e.g i.e u.s u.k u.n a.m p.m
 """.split())
 
-# A sentence ends at . ! ? (or an ellipsis), optionally followed by closing quotes/brackets,
-# then whitespace, then something that can start a sentence.
-_END = re.compile(r"""(?:[.!?]+|…)["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
+# A sentence ends at . ! ? (Arabic ؟, Urdu ۔, Devanagari ।) or an ellipsis, optionally followed by
+# closing quotes/brackets, then whitespace, then something that can start a sentence: a capital
+# of any script, a letter of a script without case (Arabic, Hebrew, Chinese...), a digit. The
+# full-width ends of Chinese and Japanese (。！？) need no space after them.
+_END = regex.compile(r"""(?:(?:[.!?؟۔।]+|…)["'”’)\]»]*(?=\s+["'“‘(\[«]?[\p{Lu}\p{Lt}\p{Lo}\p{N}])"""
+                     r"""|[。！？]+["'”’)\]」』]*)""")
+# Clauses, where an over-long sentence may be cut before its words are: ; and the Arabic comma
+# and semicolon (Arabic prose runs long sentences on with them), each followed by a space.
+_CLAUSE_END = regex.compile(r"[;،؛](?=\s)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -39,6 +47,17 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for match in _END.finditer(text, start, end):
         if _is_abbreviation(text, pos, match.start()) or _is_initial(text, match.start()):
             continue
+        spans.append((pos, match.end()))
+        pos = match.end()
+    spans.append((pos, end))
+    return [s for s in (strip_span(text, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each clause of text[start:end] (see _CLAUSE_END), stripped."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _CLAUSE_END.finditer(text, start, end):
         spans.append((pos, match.end()))
         pos = match.end()
     spans.append((pos, end))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from rag.ingest.sentences import paragraph_spans, sentence_spans
 from rag.text import word_tokens
@@ -53,16 +54,22 @@ def passage_pieces(text: str) -> list[str]:
     return [text[a:b] for a, b in piece_spans(text)]
 
 
-def sentence_coverage(query_terms: set[str], passage: str, tokenize) -> float:
-    """Largest share of the query's terms that one piece of the passage holds (0 to 1)."""
-    return piece_coverage(query_terms, [tokenize(piece) for piece in passage_pieces(passage)])
+def sentence_coverage(groups: Sequence[tuple[str, ...]], passage: str, tokenize) -> float:
+    """Largest share of the query's words (groups of variants, rag.language.query) that one
+    piece of the passage holds (0 to 1)."""
+    return piece_coverage(groups, [tokenize(piece) for piece in passage_pieces(passage)])
 
 
-def piece_coverage(query_terms: set[str], piece_tokens) -> float:
-    """`sentence_coverage` from the pieces' tokens (as stored at ingest)."""
-    if not query_terms:
+def piece_coverage(groups: Sequence[tuple[str, ...]], piece_tokens) -> float:
+    """`sentence_coverage` from the pieces' tokens (as stored at ingest): a word counts when any
+    of its variants is in the piece."""
+    if not groups:
         return 0.0
-    return max((len(query_terms & set(tokens)) / len(query_terms) for tokens in piece_tokens), default=0.0)
+    best = 0
+    for tokens in piece_tokens:
+        held = set(tokens)
+        best = max(best, sum(1 for group in groups if not held.isdisjoint(group)))
+    return best / len(groups)
 
 
 def expected_answer_type(question: str) -> str | None:

@@ -9,11 +9,11 @@ import numpy as np
 from embeddings.base import Embedder
 from rag.config import RetrievalSettings
 from rag.index.base import IndexStore
-from rag.index.sparse import keyword_tokens
+from rag.language import QueryTerms, keyword_tokens, query_terms
 from rag.retrieve.diversity import select_diverse
 from rag.retrieve.fusion import max_scaled, min_max, ranks_of, reciprocal_rank_fusion, score_mix
 from rag.retrieve.rerank import answer_type_score, expected_answer_type, piece_coverage, sentence_coverage
-from rag.types import Hit
+from rag.types import Hit, Where
 
 MODES = ("dense", "keyword", "hybrid")
 
@@ -40,23 +40,26 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
 
-    def retrieve(self, query: str, k: int, mode: str | None = None,
-                 query_vector: np.ndarray | None = None) -> list[Hit]:
+    def retrieve(self, query: str, k: int, mode: str | None = None, query_vector: np.ndarray | None = None,
+                 terms: QueryTerms | None = None, where: Where | None = None) -> list[Hit]:
         """The k best chunks for the query, best first, no two saying the same thing.
 
-        `query_vector` is the query's embedding when the caller already has it.
+        `query_vector` is the query's embedding and `terms` its key words (rag.language.query)
+        when the caller already has them (else: English ones). `where` limits the search to
+        some articles, inside each retriever (so k are found when k exist).
         """
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
         if query_vector is None:
             query_vector = self.embedder.embed([query])[0]
-        candidates = self.candidates(query, query_vector, mode)
+        terms = terms or query_terms(query, "en", ("en",), self.settings.stemming)
+        candidates = self.candidates(query_vector, terms, mode, where)
         if not len(candidates.chunk_ids):
             return []
         relevance = self.fuse(candidates, mode)
         if mode == "hybrid":
-            relevance = max_scaled(relevance + self.rerank_bonus(query, candidates.texts, candidates.pieces))
+            relevance = max_scaled(relevance + self.rerank_bonus(query, terms, candidates.texts, candidates.pieces))
         token_sets = _LazyTokenSets(candidates.texts)  # only the few compared for duplicates are tokenised
         picked = select_diverse(relevance, candidates.vectors, token_sets, k,
                                 self.settings.duplicate_similarity, self.settings.mmr_lambda)
@@ -67,13 +70,15 @@ class Retriever:
             for i in picked
         ]
 
-    def candidates(self, query: str, query_vector: np.ndarray, mode: str) -> Candidates:
+    def candidates(self, query_vector: np.ndarray, query: QueryTerms, mode: str, where: Where | None = None
+                   ) -> Candidates:
         """The top `candidates` of each retriever the mode uses, each scored by both retrievers
         (dense scores are computed in every mode: they also drive diversity)."""
         depth = self.settings.candidates
-        terms = keyword_tokens(query, self.settings.stemming)
-        dense_order = self.store.search_dense(query_vector, depth)[0] if mode != "keyword" else []
-        keyword_order, keyword_found = self.store.search_keyword(terms, depth) if mode != "dense" else ([], [])
+        terms = query.flat
+        where = where if where is not None and not where.empty else None
+        dense_order = self.store.search_dense(query_vector, depth, where)[0] if mode != "keyword" else []
+        keyword_order, keyword_found = self.store.search_keyword(terms, depth, where) if mode != "dense" else ([], [])
         chunk_ids = np.array(list(dict.fromkeys([*dense_order, *keyword_order])), dtype=np.int64)
         texts, vectors, pieces = self._candidate_data(chunk_ids.tolist())
         found = dict(zip(keyword_order, keyword_found))
@@ -109,16 +114,13 @@ class Retriever:
             return max_scaled(reciprocal_rank_fusion(ranks, self.settings.rrf_k))
         return score_mix(c.dense, c.keyword, self.settings.dense_weight)
 
-    def rerank_bonus(self, query: str, texts: list[str], pieces: list | None = None) -> np.ndarray:
+    def rerank_bonus(self, query: str, terms: QueryTerms, texts: list[str], pieces: list | None = None) -> np.ndarray:
         """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py).
         `pieces[i]`: the stored sentences of text i (None: found from the text)."""
-        stemming = self.settings.stemming
-        terms = set(keyword_tokens(query, stemming))
         wanted = expected_answer_type(query)
-        tokenize = lambda s: keyword_tokens(s, stemming)  # noqa: E731
         pieces = pieces or [None] * len(texts)
-        coverage = np.array([piece_coverage(terms, [p.tokens for p in stored]) if stored
-                             else sentence_coverage(terms, t, tokenize) for t, stored in zip(texts, pieces)])
+        coverage = np.array([piece_coverage(terms.groups, [p.tokens for p in stored]) if stored
+                             else sentence_coverage(terms.groups, t, terms.tokenize) for t, stored in zip(texts, pieces)])
         typed = np.array([answer_type_score(t, wanted, query) for t in texts])
         return self.settings.sentence_coverage_weight * coverage + self.settings.answer_type_weight * typed
 

@@ -11,11 +11,17 @@ def test_tokens_survive_dropped_apostrophes_quotes_and_case():
 
 
 def test_sentence_coverage_prefers_words_found_together():
-    terms = set(keyword_tokens("Maxwell Award 2019"))
+    terms = [(t,) for t in keyword_tokens("Maxwell Award 2019")]
     together = "Unrelated start. The 2019 Maxwell Award went to Joe Burrow."
     scattered = "The Maxwell family met. An award was given. It was 2019."
     assert sentence_coverage(terms, together, keyword_tokens) == 1.0
     assert round(sentence_coverage(terms, scattered, keyword_tokens), 3) == round(1 / 3, 3)
+
+
+def test_a_word_counts_when_any_of_its_language_variants_is_in_the_sentence():
+    groups = [("muller", "mull"), ("zurich",)]
+    assert sentence_coverage(groups, "Müller flog nach Zürich.", lambda s: ["mull", "flog", "zurich"]) == 1.0
+    assert sentence_coverage(groups, "Müller blieb.", lambda s: ["mull", "blieb"]) == 0.5
 
 
 def test_snippet_fragments_count_as_pieces():
