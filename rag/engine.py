@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from embeddings import Embedder, embed_query, make_embedder
+from embeddings import Embedder, embed_query, languages_of, make_embedder
 from rag.answer.abstain import should_abstain
 from rag.answer.extract import Extraction, extract_answer
 from rag.answer.ranker import default_ranker
@@ -41,9 +41,12 @@ class Engine:
         self.settings = settings or Settings()
         self.index_dir = Path(index_dir or self.settings.index_dir or default_index_dir()).expanduser()
         self.embedder = embedder or make_embedder(self.settings.embedding)
+        # the languages the model knows (None: all); a test's own embedder knows every one
+        self._model_languages = languages_of(self.settings.embedding) if embedder is None else None
         self._reader: IndexStore | None = None
         self._checked_generation = -1
         self._languages: tuple[int, tuple[str, ...]] = (-1, ())  # (generation, the index's languages)
+        self._sources: tuple[int, list[tuple[str, int]]] = (-1, [])  # (generation, sources and counts)
         self._lock = threading.RLock()
 
     # writing ---------------------------------------------------------------------------------
@@ -155,24 +158,33 @@ class Engine:
         query = resolve_followup(question, list(history))
         terms = self.query_terms(store, query)
         query_vector = embed_query(self.embedder, query)
+        known_languages = self._model_languages
         hits = Retriever(store, self.embedder, self.settings.retrieval).retrieve(
-            query, k, mode, query_vector, terms, where)
+            query, k, mode, query_vector, terms, where, known_languages)
         stored = store.chunks(h.chunk_id for h in hits)
         hits = [h for h in hits if h.chunk_id in stored]  # removed since the search: left out
         idf = store.term_idf(terms.flat)
         passages = []
-        coverage = 0.0
+        coverages = []
         for rank, hit in enumerate(hits, start=1):
             chunk = stored[hit.chunk_id]
             held = terms.passage_tokens(f"{chunk.citation.title} {chunk.chunk.text}")
-            coverage = max(coverage, group_coverage(terms.groups, held, idf))
+            coverages.append(group_coverage(terms.groups, held, idf))
             passages.append(Passage(
                 rank, chunk.chunk.text, hit.score, chunk.citation, hit.dense_score, hit.keyword_score,
                 tuple(t for t in terms.flat if t in held),
             ))
-        evidence = Evidence(max((h.dense_score or 0.0 for h in hits), default=0.0), coverage)
+        # The similarity is evidence where the model knows the question's and the passage's
+        # languages; the other passages are judged by their key words alone (abstain.py).
+        known = [known_languages is None or (terms.language in known_languages and p.citation.language in known_languages)
+                 for p in passages]
+        similarity_counts = any(known) or not hits
+        evidence = Evidence(max((h.dense_score or 0.0 for h, k in zip(hits, known) if k), default=0.0),
+                            max((c for c, k in zip(coverages, known) if k or not similarity_counts), default=0.0))
+        words_only = [c for c, k in zip(coverages, known) if not k]
         empty = "no article matches the filter" if where is not None and not where.empty else "the index is empty"
-        abstained, reason = should_abstain(evidence, self.settings.answer) if hits else (True, empty)
+        abstained, reason = (should_abstain(evidence, self.settings.answer, similarity_counts,
+                                            max(words_only) if words_only else None) if hits else (True, empty))
         extraction = Extraction()
         if not abstained:
             extraction = extract_answer(
@@ -274,6 +286,25 @@ class Engine:
         except IndexMissingError:
             return 0, 0
         return (info.documents, info.chunks) if info else (0, 0)
+
+    def sources(self) -> list[tuple[str, int]]:
+        """Every source the articles name, with how many articles each, most first (for the
+        filters; cached until the index changes)."""
+        try:
+            store = self.store()
+        except IndexMissingError:
+            return []
+        generation = store.generation()
+        if self._sources[0] != generation:
+            if hasattr(store, "sources"):
+                found = store.sources()
+            else:
+                counts: dict[str, int] = {}
+                for info in store.documents():
+                    counts[info.source] = counts.get(info.source, 0) + 1
+                found = sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold()))
+            self._sources = (generation, [(s, n) for s, n in found if s])
+        return list(self._sources[1])
 
     def document(self, doc_id: str) -> Document | None:
         """The full text and metadata of one article, for showing a citation in context."""

@@ -68,6 +68,11 @@ class FilePosition:
             parts.append(f"{lines} (characters {self.start}–{self.end})")
         return ", ".join(parts)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "FilePosition":
+        """The position `dataclasses.asdict` wrote (as in Answer.to_json)."""
+        return cls(data.get("start"), data.get("end"), data.get("line_start"), data.get("line_end"), data.get("page"))
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -83,6 +88,7 @@ class Citation:
     url: str = ""
     date: str = ""
     file: FilePosition | None = None
+    language: str = ""  # the article's (ISO 639-1; "": unknown)
 
     def location(self) -> str:
         """Where the passage is, in words a reader can use: "iraq-archive.txt, lines 185–191
@@ -93,6 +99,14 @@ class Citation:
         name = self.path.rsplit("/", 1)[-1]
         where = self.file.describe() if self.file is not None else ""
         return f"{name}, {where}" if where else f"{name}, characters {self.start}–{self.end} of the article"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Citation":
+        """The citation as Answer.to_json writes it (`dataclasses.asdict`)."""
+        file = data.get("file")
+        return cls(data["doc_id"], data["title"], data["source"], data["path"], int(data["start"]), int(data["end"]),
+                   data.get("url", ""), data.get("date", ""), None if file is None else FilePosition.from_json(file),
+                   data.get("language", ""))
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,12 @@ class Passage:
     keyword_score: float | None = None
     matched_terms: tuple[str, ...] = ()
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Passage":
+        """A passage of Answer.to_json: rank, text, score and citation (the JSON carries no
+        per-retriever scores or matched key words, so those are left empty)."""
+        return cls(int(data["rank"]), data["text"], float(data["score"]), Citation.from_json(data["citation"]))
+
 
 @dataclass(frozen=True)
 class AnswerSentence:
@@ -126,6 +146,10 @@ class AnswerSentence:
 
     sentence: str
     passage_rank: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AnswerSentence":
+        return cls(data["sentence"], int(data["passage_rank"]))
 
 
 @dataclass(frozen=True)
@@ -139,6 +163,11 @@ class Evidence:
     def strength(self) -> float:
         """What abstention compares with `answer.min_evidence`."""
         return self.dense_similarity + self.keyword_coverage
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Evidence":
+        """The evidence as Answer.to_json writes it ({"similarity", "keyword_coverage", "strength"})."""
+        return cls(float(data["similarity"]), float(data["keyword_coverage"]))
 
 
 @dataclass(frozen=True)
@@ -184,6 +213,18 @@ class Answer:
             "note": self.note,
             "context_passages": self.context_passages,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Answer":
+        """The Answer that `to_json` wrote: `Answer.from_json(a.to_json()).to_json() == a.to_json()`
+        (scores as rounded there; the passages' per-retriever scores and key words are not in it)."""
+        evidence = data.get("evidence")
+        return cls(data["question"], bool(data["abstained"]),
+                   tuple(Passage.from_json(p) for p in data.get("passages", ())),
+                   tuple(AnswerSentence.from_json(s) for s in data.get("answer", ())),
+                   data.get("search_query", ""), data.get("reason", ""),
+                   None if evidence is None else Evidence.from_json(evidence),
+                   data.get("note", ""), int(data.get("context_passages", 0)))
 
 
 @dataclass(frozen=True)

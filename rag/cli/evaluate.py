@@ -15,18 +15,31 @@ from rag.cli.base import _common, main
 @click.option("--k", type=click.IntRange(1, 100), default=5, show_default=True)
 @click.option("--mode", type=click.Choice(["dense", "keyword", "hybrid"]), help="Override retrieval.mode.")
 @click.option("--compare", is_flag=True, help="Run keyword, dense and hybrid on the same set.")
+@click.option("--by", "by", type=click.Choice(["kind", "lang"]),
+              help="Also one row per value of this question field (multilingual sets: lang, kind).")
 @click.option("--json", "as_json", is_flag=True)
 @_common
-def evaluate_command(make_engine, settings, questions_file, k, mode, compare, as_json) -> None:
+def evaluate_command(make_engine, settings, questions_file, k, mode, compare, by, as_json) -> None:
     """Score a question set (JSON Lines with expected answer strings)."""
     from rag.evaluate.questions import load_questions
     from rag.evaluate.report import format_result, format_table
+    from rag.evaluate.runner import by_group
     from rag.evaluate.runner import compare as compare_modes
     from rag.evaluate.runner import evaluate
 
     engine = make_engine()
     questions = load_questions(questions_file)
     results = compare_modes(engine, questions, k) if compare else [evaluate(engine, questions, k, mode)]
+    if by:
+        for result in results:
+            named = by_group(result, questions, by)
+            if as_json:
+                continue
+            click.echo(f"{result.mode}, by {by}:\n" + format_table([r for _, r in named], [n for n, _ in named], by))
+        if not as_json:
+            return
+        for result in results:
+            result.metrics["by_" + by] = {name: r.metrics for name, r in by_group(result, questions, by)}
     if as_json:
         payload = [r.to_json() for r in results]
         click.echo(json.dumps(payload if compare else payload[0]))

@@ -15,8 +15,13 @@ class Question:
     out_of_scope: bool = False
     relevant: tuple[str, ...] = ()
     history: tuple[str, ...] = ()  # earlier questions of the chat, for follow-up sets
-    kind: str = ""  # why/how/after sets: the kind of question
+    kind: str = ""  # the kind of question (why/how/after sets; same-language, english, ... multilingual)
     event: str = ""  # why/how/after sets: the text stating the event the question names (not its reason)
+    lang: str = ""  # the question's language (multilingual sets)
+
+    def group(self, field: str) -> str:
+        """This question's value of `field` (kind, lang), for per-group results."""
+        return str(getattr(self, field, "") or "-")
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -40,6 +45,7 @@ def load_questions(path: str | Path) -> list[Question]:
                 history=tuple(record.get("history") or ()),
                 kind=str(record.get("kind") or ""),
                 event=str(record.get("event") or ""),
+                lang=str(record.get("lang") or ""),
             ))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path} line {lineno}: not a question record ({exc})") from exc

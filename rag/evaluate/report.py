@@ -5,7 +5,7 @@ from __future__ import annotations
 from rag.evaluate.runner import EvalResult
 
 _COLUMNS = ("mode", "answered@1", "@3", "@5", "MRR", "answer sentence@1", "answer sentence any", "event only@1",
-            "recall@5 (ids)", "hit@5 (ids)", "nDCG@10", "abstention acc.", "false abst.", "ms/question")
+            "recall@5 (ids)", "hit@5 (ids)", "nDCG@10", "abst. acc.", "false abst.", "ms/question")
 
 
 def _cells(r: EvalResult) -> list[str]:
@@ -22,10 +22,11 @@ def _cells(r: EvalResult) -> list[str]:
             f"{m['abstention_accuracy']:.3f}", str(m["false_abstentions"]), f"{m['ms_per_question']:.0f}"]
 
 
-def format_table(results: list[EvalResult]) -> str:
-    """One aligned row per mode."""
-    rows = [list(_COLUMNS)] + [_cells(r) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+def format_table(results: list[EvalResult], groups: list[str] | None = None, field: str = "group") -> str:
+    """One aligned row per mode (or per group of questions, named by `groups`)."""
+    columns = ([field] if groups else []) + list(_COLUMNS)
+    rows = [columns] + [([g] if groups else []) + _cells(r) for g, r in zip(groups or [""] * len(results), results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows)
 
 

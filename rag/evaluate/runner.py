@@ -68,6 +68,20 @@ def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = N
                       sum(q.out_of_scope for q in questions), compute_metrics(rows, questions), rows)
 
 
+def by_group(result: EvalResult, questions: list[Question], field: str) -> list[tuple[str, EvalResult]]:
+    """The result split by a question field (kind, lang): one result per value, in order of
+    first appearance, each with its own metrics."""
+    groups: dict[str, list[int]] = {}
+    for i, q in enumerate(questions):
+        groups.setdefault(q.group(field), []).append(i)
+    out = []
+    for name, members in groups.items():
+        rows, subset = [result.rows[i] for i in members], [questions[i] for i in members]
+        out.append((name, EvalResult(result.mode, result.k, sum(not q.out_of_scope for q in subset),
+                                     sum(q.out_of_scope for q in subset), compute_metrics(rows, subset), rows)))
+    return out
+
+
 def compare(engine, questions: list[Question], k: int = 5, modes=MODES) -> list[EvalResult]:
     """The same set under each retrieval mode."""
     return [evaluate(engine, questions, k, mode) for mode in modes]

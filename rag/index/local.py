@@ -86,6 +86,10 @@ class LocalStore(LocalChecks):
         """How many articles of each language the index holds, most first."""
         return self.records.languages()
 
+    def sources(self) -> list[tuple[str, int]]:
+        """Each source with its number of articles, most first."""
+        return self.records.sources()
+
     @property
     def _stemming(self) -> bool:
         return bool((self.records.meta().get("build") or {}).get("keyword", {}).get("stemming", True))

@@ -65,7 +65,7 @@ CREATE TABLE changes (generation INTEGER NOT NULL, chunk_id INTEGER NOT NULL, ad
 CREATE INDEX changes_by_generation ON changes(generation);
 """
 
-_CHUNK_COLUMNS = ("c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, d.title, d.source, d.path,"
+_CHUNK_COLUMNS = ("c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, c.text, d.title, d.source, d.path, d.language,"
                   " d.url, d.date, c.file_start, c.file_end, c.line_start, c.line_end, c.page")
 
 
@@ -242,6 +242,12 @@ class Records:
                                 " AND chunk_count > 0", values).fetchall()
         return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
+    def sources(self) -> list[tuple[str, int]]:
+        """Each source (as first written) with its number of articles, most first."""
+        rows = self._db.execute("SELECT MIN(source), COUNT(*) AS n FROM documents GROUP BY source_key"
+                                " ORDER BY n DESC, source_key").fetchall()
+        return [(source, int(n)) for source, n in rows]
+
     def next_chunk_id(self) -> int:
         """One more than the largest chunk id ever given (the size of a bitmap over chunk ids)."""
         return int(self.meta().get("next_chunk_id") or 0)
@@ -318,19 +324,20 @@ class Records:
                                       f" WHERE c.chunk_id IN ({marks})", part):
                 position = FilePosition(*r[11:16]) if any(v is not None for v in r[11:16]) else None
                 out[r[0]] = StoredChunk(r[0], Chunk(r[1], r[2], r[3], r[4], r[5]),
-                                        Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[9], r[10], position))
+                                        Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[10], r[11], position, r[9]))
         return out
 
-    def rerank_data(self, chunk_ids: list[int]) -> dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None]]:
-        """(text, vector, pieces without vectors) of each chunk, in one query: what ranking the
-        candidates of a question needs."""
-        out: dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None]] = {}
+    def rerank_data(self, chunk_ids: list[int]) -> dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None, str]]:
+        """(text, vector, pieces without vectors, the article's language) of each chunk, in one
+        query: what ranking the candidates of a question needs."""
+        out: dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None, str]] = {}
         for part in _batches([int(i) for i in chunk_ids], 900):
             marks = ",".join("?" * len(part))
-            for cid, text, blob, spans in self._db.execute(
-                    f"SELECT chunk_id, text, vector, pieces FROM chunks WHERE chunk_id IN ({marks})", part):
+            for cid, text, blob, spans, language in self._db.execute(
+                    f"SELECT c.chunk_id, c.text, c.vector, c.pieces, d.language FROM chunks c JOIN documents d"
+                    f" USING (doc_id) WHERE c.chunk_id IN ({marks})", part):
                 pieces = tuple(Piece(a, b, tuple(t.split())) for a, b, t in json.loads(spans)) if spans else None
-                out[cid] = (text, unpack_vector(blob), pieces)
+                out[cid] = (text, unpack_vector(blob), pieces, language)
         return out
 
     def vectors(self, chunk_ids: list[int], dimension: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from rag.config import Settings
 from rag.errors import IndexMismatchError, ReadError
 from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument, Piece
 from rag.language import detect_language, keyword_tokens
+from rag.language.detect import CONFIDENT
 from rag.ingest.chunker import chunk_document
 from rag.ingest.readers import find_files, iter_documents
 from rag.retrieve.rerank import piece_spans
@@ -90,6 +91,7 @@ class _Run:
     chunks_added: int = 0
     chunks_embedded: int = 0
     assigned_ids: set[str] = field(default_factory=set)
+    file_languages: dict[str, dict[str, int]] = field(default_factory=dict)  # confident detections per file
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Ingest:
         self.progress = progress or (lambda stage, done, total: None)
         self.build = build_settings(settings, embedder.name)
         self._dimension: int | None = None
+        self._index_language: str | None = None
 
     def run(self, paths: list[str | Path]) -> IngestReport:
         """Add, update and remove as the files under `paths` say; a file that fails to read
@@ -238,7 +241,7 @@ class Ingest:
             for document in documents:
                 document = _unique_id(document, taken | run.assigned_ids, run.warnings)
                 if not document.language:
-                    document = replace(document, language=detect_language(document.text))
+                    document = replace(document, language=self._language_of(document, path, run))
                 run.assigned_ids.add(document.doc_id)
                 ids.append(document.doc_id)
                 chunks = chunk_document(document, self.settings.chunking, self.embedder.count_tokens,
@@ -272,6 +275,21 @@ class Ingest:
         run.documents_removed += len(change.remove_doc_ids)
         run.chunks_added += sum(len(c) for _, c, _ in staged)
         run.chunks_embedded += len(to_embed)
+
+    def _language_of(self, document: Document, path: str, run: _Run) -> str:
+        """The article's language: detected, or where the detector is unsure (a list of names,
+        a table, a short snippet), the language most of its file's articles are confidently in,
+        else the index's most common one."""
+        language, confidence = detect_language(document.text)
+        seen = run.file_languages.setdefault(path, {})
+        if confidence >= CONFIDENT:
+            seen[language] = seen.get(language, 0) + 1
+            return language
+        if seen:
+            return max(seen, key=seen.get)
+        if self._index_language is None:
+            self._index_language = next(iter(self.store.languages() if hasattr(self.store, "languages") else {}), "")
+        return self._index_language  # "" on a first ingest: no stemming rather than a guess
 
     def _token_budget(self, document: Document, title_in_embedding: bool) -> int:
         """The model tokens a passage of `document` may hold: the window, less the title the

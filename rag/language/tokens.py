@@ -28,6 +28,7 @@ import regex
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:[.,]\p{N}+)*")
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]+")
 _APOSTROPHES = dict.fromkeys(map(ord, "'’ʼ‘`´"), None)
+_SYMBOLS = regex.compile(r"\p{S}")  # ™ ℃ № $ + ...: separators, before NFKC would make "TM" of ™
 _SPELLING = str.maketrans({"ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th",
                            "ð": "d", "ة": "ه", "ى": "ي", "ـ": None, "ٱ": "ا", "ی": "ي", "ک": "ك"})
 _MARK_CLASS_KEPT = 10  # combining classes below this (virama 9, nukta 7) are letters' parts, kept
@@ -51,7 +52,8 @@ def _digits() -> dict[int, str]:
 
 
 def normalise(text: str) -> str:
-    """NFKC, case-folded, apostrophes dropped, digits of any script as 0-9."""
+    """NFKC, case-folded, apostrophes dropped, symbols as spaces, digits of any script as 0-9."""
+    text = _SYMBOLS.sub(" ", text.translate(_APOSTROPHES))
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     return text if text.isascii() else text.translate(_digits())
 

@@ -30,6 +30,7 @@ class Candidates:
     vectors: np.ndarray
     texts: list[str]
     pieces: list  # the stored sentences of each candidate (None: not stored)
+    languages: list[str]  # each candidate's article's language
 
 
 class Retriever:
@@ -41,12 +42,16 @@ class Retriever:
         self.settings = settings
 
     def retrieve(self, query: str, k: int, mode: str | None = None, query_vector: np.ndarray | None = None,
-                 terms: QueryTerms | None = None, where: Where | None = None) -> list[Hit]:
+                 terms: QueryTerms | None = None, where: Where | None = None,
+                 model_languages: frozenset[str] | None = None) -> list[Hit]:
         """The k best chunks for the query, best first, no two saying the same thing.
 
         `query_vector` is the query's embedding and `terms` its key words (rag.language.query)
         when the caller already has them (else: English ones). `where` limits the search to
-        some articles, inside each retriever (so k are found when k exist).
+        some articles, inside each retriever (so k are found when k exist). `model_languages`:
+        the languages the embedding model knows (None: all); where the question's or a
+        passage's language is not one of them, hybrid ranks that passage by key words alone
+        (the similarity is noise there; it only keeps near-duplicates apart).
         """
         mode = mode or self.settings.mode
         if mode not in MODES:
@@ -57,7 +62,8 @@ class Retriever:
         candidates = self.candidates(query_vector, terms, mode, where)
         if not len(candidates.chunk_ids):
             return []
-        relevance = self.fuse(candidates, mode)
+        trusted = similarity_counts(terms.language, candidates.languages, model_languages)
+        relevance = self.fuse(candidates, mode, trusted)
         if mode == "hybrid":
             relevance = max_scaled(relevance + self.rerank_bonus(query, terms, candidates.texts, candidates.pieces))
         token_sets = _LazyTokenSets(candidates.texts)  # only the few compared for duplicates are tokenised
@@ -80,31 +86,32 @@ class Retriever:
         dense_order = self.store.search_dense(query_vector, depth, where)[0] if mode != "keyword" else []
         keyword_order, keyword_found = self.store.search_keyword(terms, depth, where) if mode != "dense" else ([], [])
         chunk_ids = np.array(list(dict.fromkeys([*dense_order, *keyword_order])), dtype=np.int64)
-        texts, vectors, pieces = self._candidate_data(chunk_ids.tolist())
+        texts, vectors, pieces, languages = self._candidate_data(chunk_ids.tolist())
         found = dict(zip(keyword_order, keyword_found))
         unscored = [int(c) for c in chunk_ids if int(c) not in found]
         found.update(zip(unscored, self.store.keyword_scores(terms, unscored)))
         keyword = np.array([found[int(c)] for c in chunk_ids], dtype=np.float64)
         return Candidates(chunk_ids, (vectors @ query_vector).astype(np.float64), keyword,
                           _ranks_in(chunk_ids, dense_order), _ranks_in(chunk_ids, keyword_order), vectors,
-                          texts, pieces)
+                          texts, pieces, languages)
 
-    def _candidate_data(self, ids: list[int]) -> tuple[list[str], np.ndarray, list]:
-        """Texts, stored vectors and stored sentences (None where not stored) of the candidates:
-        one query where the store offers it."""
+    def _candidate_data(self, ids: list[int]) -> tuple[list[str], np.ndarray, list, list[str]]:
+        """Texts, stored vectors, stored sentences (None where not stored) and languages of the
+        candidates: one query where the store offers it."""
         if hasattr(self.store, "rerank_data"):
             data = self.store.rerank_data(ids)
-            missing = ("", np.zeros(self.embedder.dimension, np.float32), None)
+            missing = ("", np.zeros(self.embedder.dimension, np.float32), None, "")
             rows = [data.get(c, missing) for c in ids]
             vectors = np.vstack([r[1] for r in rows]) if rows else np.zeros((0, self.embedder.dimension), np.float32)
-            return [r[0] for r in rows], vectors, [r[2] for r in rows]
+            return [r[0] for r in rows], vectors, [r[2] for r in rows], [r[3] for r in rows]
         stored = self.store.chunks(ids)
         pieces = self.store.pieces(ids) if hasattr(self.store, "pieces") else {}
         return ([stored[c].chunk.text if c in stored else "" for c in ids], self.store.vectors(ids),
-                [pieces.get(c) for c in ids])
+                [pieces.get(c) for c in ids], [stored[c].citation.language if c in stored else "" for c in ids])
 
-    def fuse(self, c: Candidates, mode: str) -> np.ndarray:
-        """One relevance in [0, 1] per candidate from the retrievers' scores."""
+    def fuse(self, c: Candidates, mode: str, trusted: np.ndarray | None = None) -> np.ndarray:
+        """One relevance in [0, 1] per candidate from the retrievers' scores; `trusted`: where
+        the similarity counts (None: everywhere)."""
         if mode == "dense":
             return min_max(c.dense)
         if mode == "keyword":
@@ -112,7 +119,8 @@ class Retriever:
         if self.settings.fusion == "rrf":
             ranks = [ranks_of(c.dense), ranks_of(c.keyword, present=c.keyword > 0)]
             return max_scaled(reciprocal_rank_fusion(ranks, self.settings.rrf_k))
-        return score_mix(c.dense, c.keyword, self.settings.dense_weight)
+        weight = self.settings.dense_weight if trusted is None else np.where(trusted, self.settings.dense_weight, 0.0)
+        return score_mix(c.dense, c.keyword, weight)
 
     def rerank_bonus(self, query: str, terms: QueryTerms, texts: list[str], pieces: list | None = None) -> np.ndarray:
         """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py).
@@ -123,6 +131,17 @@ class Retriever:
                              else sentence_coverage(terms.groups, t, terms.tokenize) for t, stored in zip(texts, pieces)])
         typed = np.array([answer_type_score(t, wanted, query) for t in texts])
         return self.settings.sentence_coverage_weight * coverage + self.settings.answer_type_weight * typed
+
+
+def similarity_counts(question_language: str, languages: list[str],
+                      model_languages: frozenset[str] | None) -> np.ndarray | None:
+    """Where a passage's similarity to the question means something: both in a language the
+    model knows (None: everywhere, the model knows them all)."""
+    if model_languages is None:
+        return None
+    if question_language not in model_languages:
+        return np.zeros(len(languages), dtype=bool)
+    return np.array([language in model_languages for language in languages], dtype=bool)
 
 
 def _ranks_in(chunk_ids: np.ndarray, ranking: list[int]) -> np.ndarray:
