@@ -142,7 +142,7 @@ class DenseIndex:
                 except RuntimeError:  # an id written after this index was caught up: search instead
                     pass
             bitmap = np.packbits(_mask(ids_allowed), bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(bitmap) * 8, faiss.swig_ptr(bitmap))
+            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))  # n: bytes
             if self.approximate:
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
                 scores, ids = self._index.search(query, k, params=params)
