@@ -3,7 +3,7 @@
 No torch at run time. The ONNX file is exported once from the sentence-transformers folder into
 the user's cache (embeddings/onnx_export.py); the first use waits for it, later ones find it.
 
-Threads (measured on 2 cores, embeddings/throughput.py): a query is one text on one intra-op
+Threads (measured on 2 cores, rag/bench/throughput.py): a query is one text on one intra-op
 thread; a batch is sorted by length, cut into sub-batches padded to their longest text, and the
 sub-batches run on `workers` Python threads sharing one single-threaded session (ONNX Runtime
 runs a 1-thread session on the calling thread and releases the GIL, so they run in parallel).

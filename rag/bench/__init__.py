@@ -88,7 +88,7 @@ def run_bench(settings: Settings, corpus: Path | None = None, questions: Path | 
 def _ingest_vs_encode(settings: Settings, embedder, corpus: Path, embedded: int, wall: float, cpu: float) -> dict:
     """Ingest throughput (passages embedded per second, all of ingest counted) against the bare
     backend's encode throughput on exactly the texts ingest embedded, in the same run."""
-    from embeddings.throughput import measure_throughput
+    from rag.bench.throughput import measure_throughput
     from rag.ingest.chunker import chunk_document
     from rag.ingest.pipeline import embedding_text
     from rag.ingest.readers import find_files, iter_documents

@@ -3,7 +3,7 @@
 `measure_throughput(embedder, texts)` is what `rag bench` calls. Run this module to compare the
 backends on the RGB corpus and on a synthetic corpus of ~400-word articles:
 
-    .venv/bin/python -m embeddings.throughput [--articles 550] [--backends onnx sentence-transformers]
+    .venv/bin/python -m rag.bench.throughput [--articles 550] [--backends onnx sentence-transformers]
 
 CPU seconds count every thread of the process (`time.process_time`), so they do not depend on
 what else the machine is doing; wall seconds do. Nothing here asserts anything.
@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 INGEST_BATCH = 64  # what rag ingest hands the embedder at a time (rag/index/build.py EMBED_BATCH)
 
 

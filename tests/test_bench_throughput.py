@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from embeddings.fake import FakeEmbedder
-from embeddings.throughput import (INGEST_BATCH, ingest_texts, measure_query_latency, measure_throughput,
+from rag.bench.throughput import (INGEST_BATCH, ingest_texts, measure_query_latency, measure_throughput,
                                    synthetic_articles, write_synthetic_corpus)
 
 
