@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.answer import extract  # noqa: E402
-from rag.answer.explain import score_units  # noqa: E402
+from rag.answer.scoring import score_units  # noqa: E402
 from rag.answer.ranker import FEATURES, WEIGHTS, features  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.engine import Engine  # noqa: E402

@@ -26,7 +26,7 @@ from rag.answer.cues import FLAG_NAMES, POINTS_BACK, SERVES, Asked, cue_flags, r
 from rag.text import straighten_quotes
 
 if TYPE_CHECKING:
-    from rag.answer.explain import Scoring
+    from rag.answer.scoring import Scoring
 
 WEIGHTS = Path(__file__).with_name("explain_ranker.json")
 NEAR_EQUAL = 0.85  # event candidates matching the question at least this share of the best one

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from embeddings.fake import FakeEmbedder
-from rag.answer.explain import Unit, explain, score_units
+from rag.answer.explain import explain
+from rag.answer.scoring import Unit, score_units
 from rag.answer.extract import extract_answer
 from rag.answer.ranker import FEATURES, WEIGHTS, Ranker, default_ranker, features
 from rag.config import load_settings
