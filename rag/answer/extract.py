@@ -16,7 +16,8 @@ from rag.answer.context import ArticleLookup, Placed, article_orders, cite_outsi
 from rag.answer.cues import asks_significance
 from rag.answer.explain import Unit, explain, question_kind
 from rag.answer.ranker import Ranker
-from rag.retrieve.rerank import answer_type_score, expected_answer_type, passage_pieces
+from rag.answer_type import answer_type_score, expected_answer_type
+from rag.retrieve.rerank import passage_pieces
 from rag.types import AnswerSentence, Passage
 
 EmbedSentences = Callable[[list[str]], np.ndarray]  # texts -> unit vectors, one row per text

@@ -12,7 +12,8 @@ from rag.index.base import IndexStore
 from rag.language import QueryTerms, keyword_tokens, query_terms
 from rag.retrieve.diversity import select_diverse
 from rag.retrieve.fusion import max_scaled, min_max, ranks_of, reciprocal_rank_fusion, score_mix
-from rag.retrieve.rerank import answer_type_score, expected_answer_type, piece_coverage, sentence_coverage
+from rag.answer_type import answer_type_score, expected_answer_type
+from rag.retrieve.rerank import piece_coverage, sentence_coverage
 from rag.types import Hit, Where
 
 MODES = ("dense", "keyword", "hybrid")
