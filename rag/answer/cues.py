@@ -137,6 +137,7 @@ _FORWARD = _words(
 _LOOSELY_CAUSAL = _words(
     r"fuell?ed|fears? (?:of|that)|amid|thanks to"
     r"|given that|in light of|on the grounds|citing|blam(?:ed|ing|es)|attributed to|stem(?:med|s|ming)? from"
+    r"|trac(?:ed|es|ing) (?:[\w'’-]+ ){0,4}?(?:back )?to"
     r"|to prevent(?:ing)?|to ensur(?:e|ing)|resulted in|result of|responsible for|behind (?:the|this|that|it)"
     r"|, as (?:we|they|he|she|it|there|the|this|these|those|his|her|their|our|its)")
 _TEMPORAL = re.compile(

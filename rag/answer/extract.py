@@ -134,22 +134,27 @@ def _explain(kind: str, query: str, question_vector: np.ndarray, question_terms:
         cited = _cite_added(sentence, documents, passages, added, len(passages) + 1)
         if cited is not None:
             sentences.append(AnswerSentence(sentence.text, cited.rank))
-    if chosen.explained:
-        # Room left after the explanation and its event goes to the sentences that best match the
-        # question, as for any other question (same cut-off: 60% of the best): an explanation
-        # worded without any cue is often one of them.
-        used = {s.sentence for s in sentences}
-        for i in sorted(range(len(placed)), key=lambda i: -relevance[i]):
-            if len(sentences) >= max_sentences or relevance[i] < 0.6 * max(relevance):
-                break
-            if placed[i].text not in used:
-                used.add(placed[i].text)
-                sentences.append(AnswerSentence(placed[i].text, placed[i].passage_rank))
+    # Room left after the explanation and its event (or after the event alone, when no sentence
+    # states a reason in words the cues know) goes to the sentences that best match the question,
+    # as for any other question (same cut-off: 60% of the best): an explanation worded without
+    # any cue ("engineers traced the blackout to a cracked bearing") is often one of them.
+    used = {s.sentence for s in sentences}
+    relevant = [i for i in range(len(placed)) if relevance[i] >= 0.6 * max(relevance)]
+    for i in sorted(relevant, key=lambda i: -relevance[i]):
+        if len(sentences) >= max_sentences:
+            break
+        if placed[i].text not in used:
+            used.add(placed[i].text)
+            sentences.append(AnswerSentence(placed[i].text, placed[i].passage_rank))
     note = ""
-    if not chosen.explained:
-        event = everything[chosen.event]
-        note = (f"The articles report that this happened but not {_MISSING[kind]}: "
-                f"“{_shorten(event.text)}” [{event.passage_rank}].")
+    event = everything[chosen.event]
+    if not chosen.explained and all(placed[i].text == event.text for i in relevant):
+        # Nothing but the event matches the question, and nothing states the reason in words the
+        # cues know. That is not evidence that the articles do not tell (on the why sets the cause
+        # was in the passages almost every time such a note was written: README, "Quality"), so
+        # the note says what the system could not find, and sends the reader to the passages.
+        note = (f"No sentence here states {_MISSING[kind]} in words this system recognises; "
+                f"the passages may still say it: “{_shorten(event.text)}” [{event.passage_rank}].")
     return Extraction(tuple(sentences), note, tuple(added.values()))
 
 

@@ -322,7 +322,7 @@ class Records:
             marks = ",".join("?" * len(part))
             for r in self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d USING (doc_id)"
                                       f" WHERE c.chunk_id IN ({marks})", part):
-                position = FilePosition(*r[11:16]) if any(v is not None for v in r[11:16]) else None
+                position = FilePosition(*r[12:17]) if any(v is not None for v in r[12:17]) else None
                 out[r[0]] = StoredChunk(r[0], Chunk(r[1], r[2], r[3], r[4], r[5]),
                                         Citation(r[1], r[6], r[7], r[8], r[3], r[4], r[10], r[11], position, r[9]))
         return out
