@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from embeddings import Embedder, embed_query, languages_of, make_embedder
 from rag.answer.abstain import should_abstain
 from rag.answer.extract import Extraction, extract_answer
 from rag.answer.ranker import default_ranker
-from rag.config import Settings, default_index_dir
+from rag.config import Settings, StoreSettings, default_index_dir
 from rag.errors import IndexMismatchError, IndexMissingError, IndexProblem
 from rag.index.base import IndexStore
 from rag.index.layout import is_old_format, recover_pointer, write_lock
@@ -24,6 +24,9 @@ from rag.offline import enforce_offline
 from rag.retrieve.followup import resolve_followup
 from rag.retrieve.retriever import Retriever
 from rag.types import Answer, Document, DocumentInfo, Evidence, IngestReport, Passage, Where
+
+if TYPE_CHECKING:
+    from rag.index.milvus_migrate import MigrationReport
 
 
 class Engine:
@@ -98,6 +101,25 @@ class Engine:
                 return Ingest(store, self.settings, self.embedder).remove(list(doc_ids))
             finally:
                 store.close()
+
+    def migrate(self, store: "StoreSettings", replace: bool = False,
+                progress: Callable[[int], None] | None = None) -> "MigrationReport":
+        """Copy this engine's local index (its folder) into the Milvus server `store` names:
+        vectors, passages, articles and file records as they are, nothing embedded again.
+        `progress(n)`: n more articles copied. Refuses a target that holds an index unless
+        `replace`."""
+        from rag.index.milvus import open_milvus
+        from rag.index.milvus_migrate import migrate as copy_index
+
+        local = self.settings.with_updates(store={"backend": "local"})
+        with write_lock(self.index_dir):
+            source = open_store(local, self.index_dir)
+            target = open_milvus(store, create=True)
+            try:
+                return copy_index(source, target, replace, progress)
+            finally:
+                source.close()
+                target.close()
 
     def check(self, repair: bool = False, verify: bool = True, full: bool = False) -> list[str]:
         """Problems of the index (empty: healthy): `verify` reads what can be checked quickly,

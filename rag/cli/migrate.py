@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -21,23 +20,14 @@ from rag.cli.base import _common, main
 def migrate(make_engine, settings, to, uri, collection, replace, as_json) -> None:
     """Copy the local index (--index) into Milvus: vectors, passages, articles and file records
     are copied as they are, nothing is embedded again. Afterwards set `store.backend: milvus`."""
-    from rag.index.milvus import open_milvus
-    from rag.index.milvus_migrate import migrate as copy_index
-    from rag.index.registry import open_store
+    from rag.engine import Engine
 
-    engine = make_engine()  # resolves --index and the config like every command
-    local = settings.with_updates(store={"backend": "local"})
-    source = open_store(local, Path(engine.index_dir))
+    folder = make_engine().index_dir  # --index resolved as by every command
+    engine = Engine(settings.with_updates(store={"backend": "local"}), folder)  # the source is the local folder
     store = settings.store.model_copy(update={k: v for k, v in {"uri": uri, "collection": collection}.items() if v})
-    target = open_milvus(store, create=True)
-    try:
-        total = source.info().documents if source.info() else 0
-        with click.progressbar(length=total, label="copying articles", file=sys.stderr,
-                               hidden=as_json) as bar:
-            report = copy_index(source, target, replace, bar.update)
-    finally:
-        source.close()
-        target.close()
+    total = engine.document_totals()[0]
+    with click.progressbar(length=total, label="copying articles", file=sys.stderr, hidden=as_json) as bar:
+        report = engine.migrate(store, replace, bar.update)
     if as_json:
         click.echo(json.dumps(report.to_json()))
         return
