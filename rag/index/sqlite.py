@@ -57,10 +57,10 @@ class GuardedCursor:
 
     def __iter__(self) -> Iterator:
         while True:
-            row = self._guard(self._cursor.fetchone)
-            if row is None:
+            rows = self._guard(self._cursor.fetchmany, 1024)
+            if not rows:
                 return
-            yield row
+            yield from rows
 
     @property
     def rowcount(self) -> int:
