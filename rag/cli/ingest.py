@@ -50,7 +50,7 @@ def _format_report(report: IngestReport, stats: dict) -> str:
     lines = [
         f"files: {len(report.files_added)} added, {len(report.files_updated)} updated, "
         f"{len(report.files_skipped)} unchanged, {len(report.files_removed)} removed, "
-        f"{len(report.failures)} failed, {len(report.files_unsupported)} skipped (unsupported type)",
+        f"{len(report.failures)} failed, {len(report.files_unsupported)} skipped",
         f"documents: {report.documents_added} added, {report.documents_removed} replaced or removed; "
         f"chunks: {report.chunks_added} added, {report.chunks_embedded} embedded",
         f"index: {stats['documents']} documents, {stats['chunks']} chunks at {stats.get('location') or stats['index']} "
@@ -60,7 +60,7 @@ def _format_report(report: IngestReport, stats: dict) -> str:
     lines += _skipped_lines(report)
     if not _readable(report):
         lines.append(f"nothing readable in the given paths ({len(report.failures)} failed, "
-                     f"{len(report.files_unsupported)} of unsupported types); "
+                     f"{len(report.files_unsupported)} skipped); "
                      f"supported: {', '.join(SUPPORTED_SUFFIXES)}, and RSS/Atom feeds by content")
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
@@ -72,7 +72,8 @@ def _readable(report: IngestReport) -> bool:
 
 
 def _skipped_lines(report: IngestReport, listed: int = 10) -> list[str]:
-    """Each skipped file, or for many of them a count per reason (all are in --json)."""
+    """Each entry skipped (an unsupported type, a name that is not UTF-8, a FIFO, a broken link, a
+    link out of the folder), or for many of them a count per reason (all are in --json)."""
     skipped = report.files_unsupported
     if len(skipped) <= listed:
         return [f"skipped: {f.path}: {f.error}" for f in skipped]

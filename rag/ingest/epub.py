@@ -8,6 +8,10 @@ editions calibre builds, hold one article per chapter.) A book of a single chapt
 Document titled with the book title. The source is the book's author, else its publisher.
 Chapter names come from the table of contents (the EPUB 3 navigation document, else the EPUB 2
 NCX), else from the chapter's first h1–h3.
+
+The archive is read within the `ingest:` caps (rag.ingest.limits.ZipBudget: ingest.max_member_mb
+per file once inflated, ingest.max_inflated_mb for all together, so a zip bomb stops at its cap),
+and each chapter's text within ingest.max_article_chars.
 """
 
 from __future__ import annotations
@@ -24,10 +28,8 @@ from xml.etree import ElementTree
 
 from rag.errors import ReadError
 from rag.ingest.html import extract_html
+from rag.ingest.limits import DEFAULT_LIMITS, ReadLimits, ZipBudget
 from rag.types import Document
-
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # uncompressed, per file of the archive (a zip bomb stops here)
-MAX_TOTAL_BYTES = 256 * 1024 * 1024  # uncompressed, all files read from one book together
 
 _NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www.idpf.org/2007/opf",
        "dc": "http://purl.org/dc/elements/1.1/", "x": "http://www.w3.org/1999/xhtml",
@@ -44,14 +46,14 @@ class _Item(NamedTuple):
     properties: list[str]
 
 
-def read_epub(path: Path, data: bytes) -> list[Document]:
+def read_epub(path: Path, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> list[Document]:
     """The book's chapters in reading (spine) order, each with text, as Documents."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise _unreadable(f"not a zip archive: {exc}") from exc
     with archive:
-        book = _Book(archive)
+        book = _Book(archive, limits)
         rootfile = book.xml("META-INF/container.xml").find(".//c:rootfile", _NS)
         if rootfile is None or not rootfile.get("full-path"):
             raise _unreadable("META-INF/container.xml names no package file")
@@ -68,8 +70,10 @@ def read_epub(path: Path, data: bytes) -> list[Document]:
             item = manifest.get(itemref.get("idref", ""))
             if item is None or item.media_type not in _DOCUMENT_TYPES or _is_nav(item):
                 continue
-            chapter = _chapter(book.read(item.path), toc.get(item.path, ""))
+            what = f"chapter {len(chapters) + 1} ({item.path})"
+            chapter = _chapter(book.read(item.path), toc.get(item.path, ""), limits, what)
             if chapter:
+                limits.check_article(len(chapter[1]), what)
                 chapters.append(chapter)
     if not chapters:
         raise ReadError("holds no chapter with text")
@@ -87,30 +91,24 @@ def read_epub(path: Path, data: bytes) -> list[Document]:
 
 
 class _Book:
-    """The archive's files, each read within MAX_MEMBER_BYTES and all within MAX_TOTAL_BYTES."""
+    """The archive's files, read within the caps of a ZipBudget."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, limits: ReadLimits) -> None:
         self.archive = archive
-        self.budget = MAX_TOTAL_BYTES
+        self.budget = ZipBudget(archive, limits)  # every declared size checked before anything inflates
 
     def read(self, name: str) -> bytes:
-        """The file's bytes; ReadError when it is missing, damaged or too large."""
+        """The file's bytes; ReadError when it is missing, damaged or over a cap."""
         try:
             info = self.archive.getinfo(name)
         except KeyError:
             raise _unreadable(f"{name} is missing from the archive") from None
-        limit = min(MAX_MEMBER_BYTES, self.budget)
-        if info.file_size <= limit:  # and the size in the header is not trusted:
-            try:
-                with self.archive.open(info) as member:
-                    data = member.read(limit + 1)
-            except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError) as exc:
-                raise _unreadable(f"{name} is damaged: {exc}") from exc
-            if len(data) <= limit:
-                self.budget -= len(data)
-                return data
-        raise _unreadable(f"{name} is larger than {MAX_MEMBER_BYTES >> 20} MB uncompressed" if limit == MAX_MEMBER_BYTES
-                          else f"its files are larger than {MAX_TOTAL_BYTES >> 20} MB uncompressed")
+        try:
+            return self.budget.read(info)
+        except ReadError:  # over a cap: the message names it
+            raise
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError) as exc:
+            raise _unreadable(f"{name} is damaged: {exc}") from exc
 
     def xml(self, name: str) -> ElementTree.Element:
         """The file parsed as XML (a bare "&", as in "Tom & Jerry", forgiven); ReadError otherwise."""
@@ -180,13 +178,14 @@ def _add(titles: dict[str, str], path: str, title: str) -> None:
         titles.setdefault(path, title)
 
 
-def _chapter(raw: bytes, toc_title: str) -> tuple[str, str] | None:
+def _chapter(raw: bytes, toc_title: str, limits: ReadLimits, what: str) -> tuple[str, str] | None:
     """(heading, text) of one chapter file; None when it has no text of its own (a cover, an image
-    page, a heading alone)."""
+    page, a heading alone). ReadError when its text is over ingest.max_article_chars."""
     encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"  # EPUB allows only these
     # Without its <head>: a chapter's <title> is often the book's, so the HTML reader takes the
     # first h1 as the headline it drops when repeated (as it did when ebooklib read the books).
     markup = _without_head(raw.decode(encoding, errors="replace"))
+    limits.check_markup_text(markup, what)
     article = extract_html(markup)
     if not article.text:
         return None

@@ -8,6 +8,8 @@ multi-column pages from word processors and layout programs. On that text:
   inside a line ("well-known") is kept;
 - lines are joined into paragraphs; a paragraph ends at a short line that ends a sentence or is
   followed by a capital (the last line of a paragraph, a heading).
+The text is counted page by page against ingest.max_article_chars: compressed content streams
+can hold far more text than the file's size suggests.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from rag.errors import ReadError
+from rag.ingest.limits import DEFAULT_LIMITS, ReadLimits
 from rag.types import Document
 
 # pypdf logs what it repairs or guesses in damaged files to stderr; our ReadError says what matters.
@@ -32,15 +35,18 @@ _SENTENCE_END = tuple(".!?:;\"”’)»")
 _BAD_TITLES = re.compile(r"^(untitled|microsoft word\b|document\d*$)|\.(docx?|pdf|odt|rtf|indd)$", re.I)
 
 
-def read_pdf(path: Path, data: bytes) -> tuple[Document, list[str]]:
+def read_pdf(path: Path, data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> tuple[Document, list[str]]:
     """The PDF's text as one Document (page_starts set, offset/line None) and warnings."""
     reader = _open(data)
     pages: list[list[str]] = []
     heading = ""
+    chars = 0
     for n, page in enumerate(reader.pages, start=1):
         lines, page_heading = _page_lines(page, n, want_heading=not any(pages))
         pages.append(lines)
         heading = heading or page_heading
+        chars += sum(len(line) for line in lines)
+        limits.check_article(chars)  # page by page: stop at the cap, not at the last page
     if not any(pages):
         raise ReadError("no text layer (scanned?); OCR is not supported")
     warnings = []

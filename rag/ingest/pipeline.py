@@ -24,7 +24,7 @@ from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument, Pie
 from rag.language import detect_language, keyword_tokens
 from rag.language.detect import CONFIDENT
 from rag.ingest.chunker import chunk_document
-from rag.ingest.readers import find_files, iter_documents
+from rag.ingest.readers import ReadLimits, find_files, iter_documents
 from rag.retrieve.rerank import piece_spans
 from rag.types import Chunk, Document, FileFailure, IngestReport
 
@@ -114,6 +114,7 @@ class Ingest:
         self.build = build_settings(settings, embedder.name)
         self._dimension: int | None = None
         self._index_language: str | None = None
+        self.limits = ReadLimits.from_settings(settings.ingest)  # the readers' caps (config `ingest:`)
 
     def run(self, paths: list[str | Path]) -> IngestReport:
         """Add, update and remove as the files under `paths` say; a file that fails to read
@@ -187,7 +188,7 @@ class Ingest:
         outcome = run.updated if key in known else run.added  # decided before a part is written
         documents: list[Document] = []
         warnings: list[str] = []
-        reader = iter_documents(path, warnings.append)
+        reader = iter_documents(path, warnings.append, limits=self.limits)
         try:
             while True:
                 try:  # only the reader's errors are the file's: a failing write is the index's

@@ -135,5 +135,5 @@ def test_a_member_that_inflates_past_64_mb_is_refused_before_it_is_read(tmp_path
     path = make_epub(tmp_path / "bomb.epub", "Book", "A", LIGHTHOUSE)
     rewrite(path, replace={"OEBPS/chapter2.xhtml": b"<p>" + b" " * (65 * 1024 * 1024) + b"</p>"})
     assert path.stat().st_size < 1024 * 1024
-    with pytest.raises(ReadError, match=r"^is not a readable EPUB \(OEBPS/chapter2.xhtml is larger than 64 MB"):
+    with pytest.raises(ReadError, match=r"^OEBPS/chapter2.xhtml inflates past ingest.max_member_mb \(64 MB\): refused$"):
         read(path)

@@ -5,8 +5,7 @@ import tracemalloc
 
 import pytest
 
-import rag.ingest.readers as readers
-from rag.ingest.readers import ReadError, iter_documents
+from rag.ingest.readers import ReadError, ReadLimits, iter_documents
 
 
 def test_bad_lines_are_warnings_naming_the_line(tmp_path):
@@ -28,17 +27,17 @@ def test_bad_lines_are_warnings_naming_the_line(tmp_path):
     ]
 
 
-def test_a_file_over_the_size_limit_is_read_line_by_line_with_flat_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1024 * 1024)
+def test_a_file_over_the_size_limit_is_read_line_by_line_with_flat_memory(tmp_path):
+    limits = ReadLimits(max_file_mb=1)
     path = tmp_path / "big.jsonl"
     body = "word " * 1000
     with path.open("w") as out:
         for n in range(2000):  # about 10 MB: ten times the limit
             out.write(json.dumps({"id": f"n{n}", "text": f"Article {n}. {body}"}) + "\n")
-    assert path.stat().st_size > 9 * readers.MAX_FILE_BYTES
+    assert path.stat().st_size > 9 * limits.max_file_bytes
     tracemalloc.start()
     count = 0
-    for document in iter_documents(path):
+    for document in iter_documents(path, limits=limits):
         count += 1
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -47,12 +46,11 @@ def test_a_file_over_the_size_limit_is_read_line_by_line_with_flat_memory(tmp_pa
     assert peak < path.stat().st_size / 10
 
 
-def test_other_formats_keep_the_size_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
+def test_other_formats_keep_the_size_limit(tmp_path):
     path = tmp_path / "long.txt"
-    path.write_text("Title\n\n" + "words " * 500)
-    with pytest.raises(ReadError, match="larger than"):
-        list(iter_documents(path))
+    path.write_text("Title\n\n" + "words " * 200_000)
+    with pytest.raises(ReadError, match=r"^is larger than ingest.max_file_mb \(1 MB\)$"):
+        list(iter_documents(path, limits=ReadLimits(max_file_mb=1)))
 
 
 def test_a_jsonl_file_without_articles_fails(tmp_path):
