@@ -24,26 +24,17 @@ import tempfile
 from pathlib import Path
 
 from embeddings.folder import ModelFolder
+from rag.config import default_cache_dir
 
 # Part of every cache key: change any value (or VERSION) and every model is exported again.
 EXPORT_SETTINGS = {"version": 1, "exporter": "torchscript", "opset": 17, "attention": "eager",
                    "quantization": {"method": "dynamic", "weight_type": "QInt8",
                                     "per_channel": True, "reduce_range": True}}
 OUTPUT_NAME = "token_embeddings"
-APP_NAME = "rag-news"
 
 
 class ExportError(RuntimeError):
     """The ONNX export of the model folder failed; the message carries the exporter's last words."""
-
-
-def default_cache_dir() -> Path:
-    """Where exported models live: $RAG_NEWS_CACHE, else the user cache folder (~/.cache/rag-news)."""
-    if os.environ.get("RAG_NEWS_CACHE"):
-        return Path(os.environ["RAG_NEWS_CACHE"]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
 
 
 def cache_key(folder: ModelFolder, cache_dir: Path) -> str:

@@ -147,6 +147,16 @@ def default_index_dir() -> Path:
     return Path(user_data_dir(APP_NAME)) / "index"
 
 
+def default_cache_dir() -> Path:
+    """Where derived files are cached (the int8 model export, the language model unpacked):
+    $RAG_NEWS_CACHE, else the user cache folder (~/.cache/rag-news)."""
+    if os.environ.get("RAG_NEWS_CACHE"):
+        return Path(os.environ["RAG_NEWS_CACHE"]).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME))
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Settings from `path`, else $RAG_CONFIG, else ./config.yaml if present, else the defaults."""
     chosen = path or os.environ.get("RAG_CONFIG")
