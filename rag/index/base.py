@@ -151,6 +151,14 @@ class IndexStore(Protocol):
     def languages(self) -> dict[str, int]:
         """How many articles of each language (ISO 639-1) the index holds, most first."""
 
+    def sources(self) -> list[tuple[str, int]]:
+        """Each source the articles name, with its number of articles, most first (the filters'
+        choices; cheap: read from counts kept at each write, or one indexed scan)."""
+
+    def rerank_data(self, chunk_ids: list[int]) -> dict[int, tuple[str, np.ndarray, tuple[Piece, ...] | None, str]]:
+        """(text, vector, stored sentences or None, the article's language) of each chunk, in as
+        few requests as the backend allows: what ranking a question's candidates needs."""
+
     def keyword_scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
         """BM25 score of each given chunk for `terms` (0 where no term occurs)."""
 

@@ -10,8 +10,9 @@ G being the committed generation in the meta row "head". An `apply` of generatio
 1. removes what an earlier crashed apply left (rows with `gen > G`) and finishes what step 5
    left of earlier commits;
 2. inserts the new chunk, document and file rows with `gen = G+1`: invisible to readers;
-3. writes the new state (counts, next chunk id, the change of each term's document frequency,
-   and the documents and files it replaces) as meta rows "state:G+1:i";
+3. writes the new state (its schema number, counts, the articles of each language and source,
+   next chunk id, the change of each term's document frequency, and the documents and files
+   it replaces) as meta rows "state:G+1:i";
 4. upserts "head" to G+1: the commit. From then on readers see the new rows, hide the replaced
    documents' older rows (`gen >= G+1 or doc_id not in [...]`), take the newest row of a file,
    and add the pending frequency changes to term rows not yet updated (their `gen` < G+1);
@@ -27,35 +28,38 @@ then commits a state naming the new namespace and drops the old collections. One
 time: Milvus has no lock, so run ingests from one place (the Engine's folder lock serialises
 the writers of one machine); a backfill from many machines is a bulk load (milvus_bulk.py):
 parallel invisible inserts, one commit.
+
+A search limited to some articles (rag.types.Where) adds their condition on the chunks' own
+source_key, date_key and doc_id fields to the visibility filter of the search itself, so k
+passages come back whenever the articles hold k.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Iterable
 
 import numpy as np
 
-from rag.errors import IndexMismatchError, IndexProblem
-from rag.index.base import FileRecord, IndexInfo, StoredChunk, page_of_documents
+from rag.errors import IndexMismatchError
+from rag.index.base import IndexInfo, StoredChunk
+from rag.index.milvus_articles import MilvusArticles
 from rag.index.milvus_connection import LIMIT
 from rag.index.milvus_keyword import bm25_scores, idf
-from rag.index.milvus_rows import latest_files, read_pieces, stored_chunk
-from rag.index.milvus_schema import DATA, encode_token, quote
-from rag.index.milvus_write import MilvusWriter
-from rag.types import Document, DocumentInfo
+from rag.index.milvus_rows import read_pieces, stored_chunk
+from rag.index.milvus_schema import DATA, SCHEMA, check_schema, encode_token, old_schema, quote, where_filter
+from rag.types import Where
 
 _CITATION = ["chunk_id", "doc_id", "ordinal", "char_start", "char_end", "text", "title", "source", "path",
-             "url", "date", "file_start", "file_end", "line_start", "line_end", "page"]
+             "url", "date", "file_start", "file_end", "line_start", "line_end", "page", "language"]
 _ROW = _CITATION + ["keywords", "vector", "pieces", "piece_vectors"]
 ROW_CACHE = 4096  # chunk rows kept per store (~4-8 KB each)
 
 
-class MilvusStore(MilvusWriter):
+class MilvusStore(MilvusArticles):
     """Documents, chunks, vectors, files and BM25 keywords in Milvus collections
     (rag.index.base.IndexStore). Open it with `MilvusStore(uri, prefix, create=...)` or
-    `open_milvus(settings.store)`."""
+    `open_milvus(settings.store)`; the article list and file records are milvus_articles.py's."""
 
     # state ---------------------------------------------------------------------------------
 
@@ -71,7 +75,11 @@ class MilvusStore(MilvusWriter):
         return int(head["generation"]) if head else 0
 
     def refresh(self) -> None:
-        self._load()
+        """Read the committed state again if the head moved; IndexMismatchError for an index an
+        earlier version built (what a reader opens before every question)."""
+        state = self._load()
+        if state is not None:
+            check_schema(state, self.location)
 
     def check(self, verify: bool = False, full: bool = False) -> list[str]:
         """The collections exist and hold the passages the state counts (the server checks its
@@ -79,6 +87,8 @@ class MilvusStore(MilvusWriter):
         state = self._load()
         if state is None:
             return []
+        if int(state.get("schema") or 1) < SCHEMA:
+            return [str(old_schema(self.location))]
         with self._guard() as client:
             missing = [f"{state['data']}_{k}" for k in DATA if not client.has_collection(f"{state['data']}_{k}")]
         if missing:
@@ -141,8 +151,12 @@ class MilvusStore(MilvusWriter):
         self._state, self._cleaned = None, 0
     # reading -------------------------------------------------------------------------------
 
-    def search_dense(self, vector: np.ndarray, k: int) -> tuple[list[int], list[float]]:
+    def search_dense(self, vector: np.ndarray, k: int, where: Where | None = None) -> tuple[list[int], list[float]]:
+        """The k nearest chunks; `where` is a filter of the search itself (milvus_schema.where_filter)."""
+        limited = where_filter(where)
+
         def read(state):
+            check_schema(state, self.location)
             if len(vector) != state["dimension"]:
                 raise IndexMismatchError(
                     f"the index at {self.location} holds {state['dimension']}-d vectors, the model gives "
@@ -150,27 +164,34 @@ class MilvusStore(MilvusWriter):
             params = {"metric_type": "IP", "params": {"ef": max(64, k)} if self.dense_index == "hnsw" else {}}
             with self._guard() as client:
                 hits = client.search(f"{state['data']}_chunks", data=[np.asarray(vector, np.float32).tolist()],
-                                      anns_field="vector", limit=min(k, LIMIT), filter=self._visible(state),
+                                      anns_field="vector", limit=min(k, LIMIT), filter=self._filter(state, limited),
                                       search_params=params, output_fields=["chunk_id"], timeout=self.timeout)[0]
             return [_hit_id(h) for h in hits], [float(h["distance"]) for h in hits]
         return self._read(read, ([], [])) if k > 0 else ([], [])
 
-    def search_keyword(self, terms: list[str], k: int) -> tuple[list[int], list[float]]:
-        """Milvus's BM25 finds 2k candidates; they are scored exactly (milvus_keyword.py)."""
+    def search_keyword(self, terms: list[str], k: int, where: Where | None = None) -> tuple[list[int], list[float]]:
+        """Milvus's BM25 finds 2k candidates (among the chunks `where` names, inside the search);
+        they are scored exactly (milvus_keyword.py)."""
         encoded = list(dict.fromkeys(encode_token(t) for t in terms))
+        limited = where_filter(where)
 
         def read(state):
+            check_schema(state, self.location)
             if not state["chunks"]:
                 return [], []
             with self._guard() as client:
                 hits = client.search(f"{state['data']}_chunks", data=[" ".join(encoded)], anns_field="sparse",
-                                     limit=min(max(2 * k, k + 20), LIMIT), filter=self._visible(state),
+                                     limit=min(max(2 * k, k + 20), LIMIT), filter=self._filter(state, limited),
                                      search_params={"metric_type": "BM25"}, output_fields=["chunk_id", "keywords"],
                                      timeout=self.timeout)[0]
             scores = self._bm25(state, encoded, [h["entity"]["keywords"] for h in hits])
             ranked = sorted(((s, -_hit_id(h)) for h, s in zip(hits, scores) if s > 0), reverse=True)[:k]
             return [-i for _, i in ranked], [s for s, _ in ranked]
         return self._read(read, ([], [])) if encoded and k > 0 else ([], [])
+
+    def _filter(self, state: dict, limited: str) -> str:
+        """The committed chunks (`_visible`), of the articles a `where_filter` expression keeps."""
+        return f"{self._visible(state)} and ({limited})" if limited else self._visible(state)
 
     def keyword_scores(self, terms: list[str], chunk_ids: list[int]) -> np.ndarray:
         encoded = [encode_token(t) for t in terms]
@@ -250,11 +271,11 @@ class MilvusStore(MilvusWriter):
         return self._read(read, np.zeros((len(ids), 0), dtype=np.float32))
 
     def rerank_data(self, chunk_ids: list[int]) -> dict:
-        """(text, vector, sentences without vectors or None) of each chunk: what ranking a
-        question's candidates needs, in one request."""
+        """(text, vector, sentences without vectors or None, the article's language) of each
+        chunk: what ranking a question's candidates needs, in one request."""
         ids = [int(c) for c in chunk_ids]
-        return self._read(lambda state: {c: (r["text"], r["vector"], read_pieces(r, False) if r["pieces"] else None)
-                                         for c, r in self._rows(state, ids).items()}, {})
+        return self._read(lambda state: {c: (r["text"], r["vector"], read_pieces(r, False) if r["pieces"] else None,
+                                             r["language"]) for c, r in self._rows(state, ids).items()}, {})
 
     def pieces(self, chunk_ids: Iterable[int], vectors: bool = False) -> dict:
         """The sentences stored at ingest for these chunks (left out: chunks stored without)."""
@@ -301,68 +322,6 @@ class MilvusStore(MilvusWriter):
                                   self._visible(state))
             return [int(r["chunk_id"]) for r in sorted(rows, key=lambda r: (r["doc_id"], r["ordinal"]))]
         return self._read(read, [])
-
-    def _files(self, state: dict, paths: list[str] | None) -> dict[str, dict]:
-        name, visible = f"{state['data']}_files", f"gen <= {int(state['generation'])}"
-        fields = ["path", "gen", "sha256", "documents"]
-        rows = list(self._iterate(name, visible, fields)) if paths is None else \
-            self._query_in(name, "path", paths, fields, visible)
-        return latest_files(rows)
-
-    def file_records(self, paths: Iterable[str] | None = None) -> dict[str, FileRecord]:
-        wanted = None if paths is None else list(dict.fromkeys(paths))
-        return self._read(lambda state: {p: FileRecord(r["sha256"], tuple(json.loads(r["documents"])))
-                                         for p, r in self._files(state, wanted).items()}, {})
-
-    def files_under(self, folder: str) -> list[str]:
-        prefix = folder.rstrip("/") + "/"
-        return [p for p in self.file_records(None) if p.startswith(prefix)]
-
-    def existing_doc_ids(self, doc_ids: Iterable[str]) -> set[str]:
-        docs = list(dict.fromkeys(doc_ids))
-        return self._read(lambda state: {r["doc_id"] for r in self._query_in(
-            f"{state['data']}_documents", "doc_id", docs, ["doc_id"], f"part == 0 and {self._visible(state)}")}, set())
-
-    def document(self, doc_id: str) -> Document | None:
-        def read(state):
-            rows = sorted(self._query_in(f"{state['data']}_documents", "doc_id", [doc_id],
-                                         ["part", "parts", "text", "meta"], self._visible(state)), key=lambda r: r["part"])
-            if not rows:
-                return None
-            if len(rows) != rows[0]["parts"]:
-                raise IndexProblem(f"article {doc_id} at {self.location} lacks parts of its text: run `rag ingest --rebuild PATH...`")
-            m = json.loads(rows[0]["meta"])
-            return Document(doc_id, "".join(r["text"] for r in rows), m["title"], m["source"], m["path"], m["url"],
-                            m["date"], m["offset"], m["line"], tuple(m["page_starts"]))
-        return self._read(read, None)
-
-    def documents(self) -> list[DocumentInfo]:
-        def read(state):
-            rows = self._iterate(f"{state['data']}_documents", f"part == 0 and {self._visible(state)}",
-                                 ["doc_id", "meta"])
-            return sorted((_document_info(r) for r in rows), key=lambda d: (d.path, d.doc_id))
-        return self._read(read, [])
-
-    def find_documents(self, match: str = "", limit: int | None = None,
-                       offset: int = 0) -> tuple[list[DocumentInfo], int]:
-        """The default (every article read, then matched): a filter expression cannot match here
-        as `DocumentInfo.matches` does (title, source and path are inside the JSON `meta` field,
-        LIKE has no case folding), nor order by path."""
-        return page_of_documents(self.documents(), match, limit, offset)
-
-    def document_info(self, doc_id: str) -> DocumentInfo | None:
-        def read(state):
-            rows = self._query_in(f"{state['data']}_documents", "doc_id", [doc_id], ["doc_id", "meta"],
-                                  f"part == 0 and {self._visible(state)}")
-            return _document_info(rows[0]) if rows else None
-        return self._read(read, None)
-
-
-def _document_info(row: dict) -> DocumentInfo:
-    """The list row of an article from its first documents row."""
-    m = json.loads(row["meta"])
-    return DocumentInfo(row["doc_id"], m["title"], m["source"], m["path"], m["chunks"])
-
 
 def _hit_id(hit) -> int:
     """The chunk id of a search hit (pymilvus names it "id" or by the primary key field)."""

@@ -90,7 +90,7 @@ def bytes_per_passage(store, sample: int = 300) -> dict:
     state = store._load()
     rows = store._query(f"{state['data']}_chunks", f"chunk_id >= 0 and {store._visible(state)}",
                         ["text", "keywords", "pieces", "piece_vectors", "title", "source", "path", "url",
-                         "date", "doc_id", "embed_hash"])[:sample]
+                         "date", "doc_id", "embed_hash", "source_key"])[:sample]
     size = lambda value: len(str(value).encode("utf-8"))  # noqa: E731
     out = {
         "vector": 4 * state["dimension"],
@@ -100,6 +100,7 @@ def bytes_per_passage(store, sample: int = 300) -> dict:
         "pieces": np.mean([size(r["pieces"]) + size(r["piece_vectors"]) for r in rows]),
         "citation_fields": np.mean([sum(size(r[f]) for f in ("title", "source", "path", "url", "date", "doc_id",
                                                               "embed_hash")) + 8 * 10 for r in rows]),
+        "filter_fields": np.mean([size(r["source_key"]) + 8 for r in rows]),  # source_key, date_key
     }
     docs = store.documents()
     article_bytes = sum(size(store.document(d.doc_id).text) for d in docs[:50]) / max(1, sum(d.chunks for d in docs[:50]))
@@ -115,7 +116,6 @@ def main() -> None:
     from rag.config import load_settings
     from rag.engine import Engine
     from rag.evaluate.questions import load_questions
-    from rag.index.sparse import keyword_tokens
     from rag.text import answer_found
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,7 +150,7 @@ def main() -> None:
                     for name, (n, s) in sorted(calls.items())}
     for q in questions:
         vector = engine.embedder.embed([q.question])[0]
-        terms = keyword_tokens(q.question, settings.retrieval.stemming)
+        terms = engine.query_terms(store, q.question).flat  # as the engine asks: every indexed language
         for name, ranker in rankers.items():
             started = time.perf_counter()
             texts = server_hybrid(store, vector, terms, args.k, depth, ranker)

@@ -10,7 +10,7 @@ machines (e.g. Ray Data `map_batches`), and so can the inserts, because the comm
 
 Each worker writes its documents' rows at generation G+1 with chunk ids from its own range, so
 workers never collide, and may call `insert_bulk` many times for its range (`first_id` carries
-on). A summary is small (counts, document ids, term-frequency changes). The commit adds up the
+on). A summary is small (counts, document ids, languages and sources, term-frequency changes). The commit adds up the
 summaries, retires older versions of re-added documents, and moves the head once. While a load
 is open, `apply` refuses (its rows would share the load's generation); `abort_bulk` gives the
 load up and deletes what its workers inserted.
@@ -28,7 +28,7 @@ from rag.index.base import FileRecord, NewDocument
 from rag.index.milvus_keyword import df_delta
 from rag.index.milvus_rows import chunk_rows, document_rows
 from rag.index.milvus_schema import PLACEHOLDER, in_list
-from rag.index.milvus_write import MilvusWriter
+from rag.index.milvus_write import MilvusWriter, article_counts
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def insert_bulk(store: MilvusWriter, load: BulkLoad, worker: int, documents: Seq
     store._write_rows(f"{load.data}_chunks", chunks)
     store._write_rows(f"{load.data}_documents", rows_of_documents)
     return {"worker": worker, "doc_ids": [n.document.doc_id for n in documents], "added": len(chunks),
-            "tokens": sum(len(t.split()) for t in added), "df": df_delta(added, []), "next_id": next_id}
+            "tokens": sum(len(t.split()) for t in added), "df": df_delta(added, []), "next_id": next_id,
+            "articles": [(n.document.language, n.document.source) for n in documents]}
 
 
 def commit_bulk(store: MilvusWriter, load: BulkLoad, summaries: Sequence[dict],
@@ -105,16 +106,17 @@ def commit_bulk(store: MilvusWriter, load: BulkLoad, summaries: Sequence[dict],
         doc_ids = [d for s in summaries for d in s["doc_ids"]]
         if len(set(doc_ids)) != len(doc_ids):
             raise IndexProblem("the bulk load holds a document id twice: give each document to one worker once")
-        leaving, removed = store._retiring(state, doc_ids)
+        leaving, removed, left = store._retiring(state, doc_ids)
         df = Counter()
         for summary in summaries:
             df.update(summary["df"])
         df.update(df_delta([], removed))
         added_tokens = sum(s["tokens"] for s in summaries)
+        counts = article_counts(state, left, [tuple(a) for s in summaries for a in s.get("articles", [])])
         # _next_state counts tokens and chunks from the added keyword strings; the workers sent totals.
         new = store._next_state(state, files or {}, leaving, removed, [], len(doc_ids),
                                 load.first_chunk_id + load.workers * load.ids_per_worker,
-                                {t: n for t, n in df.items() if n})
+                                {t: n for t, n in df.items() if n}, counts)
         new["chunks"] += sum(s["added"] for s in summaries)
         new["tokens"] += added_tokens
         store._commit(new)

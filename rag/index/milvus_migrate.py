@@ -4,7 +4,8 @@ Everything is read through the source's `IndexStore` interface (documents, chunk
 the sentences' pieces and vectors, file records, build settings) and written into a fresh data namespace of the target, which
 becomes the index in one commit at the end (`replace_with`): an interrupted copy leaves the
 target as it was. The keyword tokens and embedded-text hashes are recomputed from the stored
-text exactly as an ingest computes them, so a later `rag ingest` of the same files skips them.
+text exactly as an ingest computes them (each article's in its own language), so a later
+`rag ingest` of the same files skips them.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Callable
 from rag.errors import IndexProblem
 from rag.index.base import IndexChange, IndexStore, NewDocument
 from rag.index.milvus import MilvusStore
-from rag.index.sparse import keyword_tokens
 from rag.ingest.pipeline import embed_hash, embedding_text
+from rag.language.tokens import keyword_tokens
 
 DOCUMENTS_PER_WRITE = 200
 
@@ -76,7 +77,7 @@ def migrate(source: IndexStore, target: MilvusStore, replace: bool = False,
                 add.append(NewDocument(
                     document, chunks, _stack([vectors[c] for c in mine], dimension),
                     tuple(embed_hash(embedding_text(document, c, title_in_embedding)) for c in chunks),
-                    tuple(tuple(keyword_tokens(c.text, stemming)) for c in chunks),
+                    tuple(tuple(keyword_tokens(c.text, stemming, document.language)) for c in chunks),
                     **({"pieces": tuple(pieces.get(c, ()) for c in mine)} if pieces else {})))
                 chunks_copied += len(chunks)
             building.apply(IndexChange(add=tuple(add), files=dict(files) if start == 0 else {}), build, dimension)

@@ -8,14 +8,18 @@ import json
 
 import numpy as np
 
+from rag.dates import date_key
 from rag.errors import IndexMismatchError, IndexProblem
 from rag.index.base import NewDocument, StoredChunk
 from rag.index.milvus_schema import PLACEHOLDER, TEXT_PART, VARCHAR_MAX, encode_token
-from rag.types import Chunk, Citation, FilePosition
+from rag.types import Chunk, Citation, Document, DocumentInfo, FilePosition
 
 
 def chunk_rows(new: NewDocument, first_id: int, generation: int, dimension: int) -> list[dict]:
+    """The chunks rows of a new document: chunk ids from `first_id`, invisible until
+    `generation` commits; each carries its article's filter keys (milvus_schema.where_filter)."""
     doc = new.document
+    source_key, day = doc.source.casefold(), date_key(doc.date) or 0
     vectors = np.asarray(new.vectors, dtype=np.float32)
     if vectors.shape != (len(new.chunks), dimension):
         raise IndexMismatchError(f"{doc.doc_id}: {vectors.shape} vectors for {len(new.chunks)} chunks of "
@@ -31,6 +35,7 @@ def chunk_rows(new: NewDocument, first_id: int, generation: int, dimension: int)
             "chunk_id": first_id + i, "gen": generation, "doc_id": doc.doc_id, "ordinal": chunk.ordinal,
             "char_start": chunk.start, "char_end": chunk.end, "text": chunk.text, "embed_hash": new.embed_hashes[i],
             "title": doc.title, "source": doc.source, "path": doc.path, "url": doc.url, "date": doc.date,
+            "language": doc.language, "source_key": source_key, "date_key": day,
             "file_start": _int(position and position.start), "file_end": _int(position and position.end),
             "line_start": _int(position and position.line_start), "line_end": _int(position and position.line_end),
             "page": _int(position and position.page),
@@ -65,16 +70,37 @@ def read_pieces(row: dict, vectors: bool) -> tuple:
 
 
 def document_rows(new: NewDocument, generation: int) -> list[dict]:
+    """The documents rows of a new document: its text in parts, its metadata (JSON) on part 0."""
     doc = new.document
     parts = [doc.text[i:i + TEXT_PART] for i in range(0, len(doc.text), TEXT_PART)] or [""]
     meta = json.dumps({"title": doc.title, "source": doc.source, "path": doc.path, "url": doc.url,
                        "date": doc.date, "offset": doc.offset, "line": doc.line,
-                       "page_starts": list(doc.page_starts), "chunks": len(new.chunks)})
+                       "page_starts": list(doc.page_starts), "chunks": len(new.chunks), "language": doc.language})
     if len(meta.encode("utf-8")) > VARCHAR_MAX:
         raise IndexProblem(f"{doc.doc_id}: its metadata exceeds Milvus's 64 KB text field")
     return [{"key": f"{generation}:{i}:{doc.doc_id}", "gen": generation, "doc_id": doc.doc_id, "part": i,
              "parts": len(parts), "text": part, "meta": meta if i == 0 else "", "placeholder": PLACEHOLDER}
             for i, part in enumerate(parts)]
+
+
+def read_document(doc_id: str, rows: list[dict]) -> Document:
+    """An article from its documents rows (all parts, in order)."""
+    m = json.loads(rows[0]["meta"])
+    return Document(doc_id, "".join(r["text"] for r in rows), m["title"], m["source"], m["path"], m["url"],
+                    m["date"], m["offset"], m["line"], tuple(m["page_starts"]), language=m.get("language", ""))
+
+
+def document_info(row: dict) -> DocumentInfo:
+    """The list row of an article from its first documents row."""
+    m = json.loads(row["meta"])
+    return DocumentInfo(row["doc_id"], m["title"], m["source"], m["path"], m["chunks"], m.get("language", ""),
+                        m["date"])
+
+
+def language_and_source(row: dict) -> tuple[str, str]:
+    """(language, source) of an article from its first documents row (language "": not recorded)."""
+    m = json.loads(row["meta"])
+    return m.get("language", ""), m["source"]
 
 
 def _int(value: int | None) -> int:
@@ -87,7 +113,7 @@ def stored_chunk(row: dict) -> StoredChunk:
     file = FilePosition(*fields) if any(v is not None for v in fields) else None
     chunk = Chunk(row["doc_id"], int(row["ordinal"]), start, end, row["text"])
     citation = Citation(row["doc_id"], row["title"], row["source"], row["path"], start, end, row["url"],
-                        row["date"], file)
+                        row["date"], file, row.get("language", ""))
     return StoredChunk(int(row["chunk_id"]), chunk, citation)
 
 

@@ -7,13 +7,15 @@ import json
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Iterable
 
 from rag.errors import IndexMismatchError, IndexProblem
 from rag.index.base import IndexChange
 from rag.index.milvus_connection import BATCH, MilvusConnection
 from rag.index.milvus_keyword import df_delta
-from rag.index.milvus_rows import chunk_rows, document_rows, file_row
-from rag.index.milvus_schema import DATA, PLACEHOLDER, create_collections, in_list
+from rag.index.milvus_rows import chunk_rows, document_rows, file_row, language_and_source, latest_files
+from rag.index.milvus_schema import (DATA, PLACEHOLDER, SCHEMA, check_schema, create_collections, in_list,
+                                     missing_fields, old_schema)
 
 STATE_PART = 15_000  # characters of the state JSON per meta row (ASCII JSON: bytes too)
 
@@ -39,18 +41,24 @@ class MilvusWriter(MilvusConnection):
         if head and state is None:
             raise IndexProblem(f"the state of {self.location} is incomplete: is another writer active? "
                                "Else run `rag ingest --rebuild PATH...`")
-        if state is None:
-            state = {"generation": 0, "data": self._new_data, "build": build, "dimension": int(dimension),
-                     "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
-                     "next_chunk_id": self._first_chunk_id, "updated": "", "pending": None, "retiring": [],
-                     "orphans": []}
-        elif state["dimension"] != dimension or state["build"] != build:
+        fresh = state is None
+        if fresh:
+            state = {"generation": 0, "schema": SCHEMA, "data": self._new_data, "build": build,
+                     "dimension": int(dimension), "documents": 0, "chunks": 0, "files": 0, "tokens": 0,
+                     "languages": {}, "sources": {}, "next_chunk_id": self._first_chunk_id, "updated": "",
+                     "pending": None, "retiring": [], "orphans": []}
+        check_schema(state, self.location)
+        if state["dimension"] != dimension or state["build"] != build:
             raise IndexMismatchError(
                 f"the index at {self.location} was built with {state['build']} (dimension "
                 f"{state['dimension']}), the config asks for {build} (dimension {dimension}): "
                 "run `rag ingest --rebuild PATH...` or set store.collection to a new prefix")
         with self._guard() as client:
             create_collections(client, self.prefix, state["data"], int(dimension), self.dense_index, self.timeout)
+            # A state of this schema was only ever written over collections of it; a first write
+            # may meet collections an earlier version left under the same prefix.
+            if fresh and missing_fields(client, f"{state['data']}_chunks", self.timeout):
+                raise old_schema(self.location)
         if self._query_in(self._meta(), "key", [f"{self._keys}bulk"], ["key"]):
             raise IndexProblem(f"a bulk load into {self.location} is open: commit it, or give it up with "
                                "rag.index.milvus_bulk.abort_bulk, before other writes")
@@ -66,7 +74,8 @@ class MilvusWriter(MilvusConnection):
     def _write(self, state: dict, change: IndexChange) -> dict:
         """Steps 2-4: insert the new rows invisibly, write the new state, move the head."""
         data, generation = state["data"], state["generation"] + 1
-        leaving, removed = self._retiring(state, list(change.remove_doc_ids) + [n.document.doc_id for n in change.add])
+        leaving, removed, left = self._retiring(state, list(change.remove_doc_ids) +
+                                                [n.document.doc_id for n in change.add])
         next_id, chunks, documents, added = state["next_chunk_id"], [], [], []
         for new in change.add:
             rows = chunk_rows(new, next_id, generation, state["dimension"])
@@ -76,22 +85,34 @@ class MilvusWriter(MilvusConnection):
             added += [r["keywords"] for r in rows]
         self._write_rows(f"{data}_chunks", chunks)
         self._write_rows(f"{data}_documents", documents)
+        arriving = [(n.document.language, n.document.source) for n in change.add]
         new = self._next_state(state, change.files, leaving, removed, added, len(change.add), next_id,
-                               df_delta(added, removed))
+                               df_delta(added, removed), article_counts(state, left, arriving))
         self._commit(new)
         return new
 
-    def _retiring(self, state: dict, doc_ids: list[str]) -> tuple[list[str], list[str]]:
-        """Which of these documents the committed state holds, and their chunks' tokens."""
+    def _retiring(self, state: dict, doc_ids: list[str]) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+        """Which of these documents the committed state holds, their chunks' tokens, and their
+        (language, source)."""
         data, visible = state["data"], self._visible(state)
-        leaving = sorted({r["doc_id"] for r in self._query_in(f"{data}_documents", "doc_id", sorted(set(doc_ids)),
-                                                              ["doc_id"], f"part == 0 and {visible}")})
+        rows = {r["doc_id"]: r for r in self._query_in(f"{data}_documents", "doc_id", sorted(set(doc_ids)),
+                                                       ["doc_id", "meta"], f"part == 0 and {visible}")}
+        leaving = sorted(rows)
         removed = [r["keywords"] for r in self._query_in(f"{data}_chunks", "doc_id", leaving, ["keywords"], visible)]
-        return leaving, removed
+        return leaving, removed, [language_and_source(rows[d]) for d in leaving]
+
+    def _files(self, state: dict, paths: list[str] | None) -> dict[str, dict]:
+        """The committed rows of these files (None: of every file), by path."""
+        name, visible = f"{state['data']}_files", f"gen <= {int(state['generation'])}"
+        fields = ["path", "gen", "sha256", "documents"]
+        rows = list(self._iterate(name, visible, fields)) if paths is None else \
+            self._query_in(name, "path", paths, fields, visible)
+        return latest_files(rows)
 
     def _next_state(self, state: dict, files: dict, leaving: list[str], removed: list[str], added: list[str],
-                    documents_added: int, next_id: int, df: dict[str, int]) -> dict:
-        """Write the file records at the next generation; the state that commits it all."""
+                    documents_added: int, next_id: int, df: dict[str, int], counts: dict) -> dict:
+        """Write the file records at the next generation; the state that commits it all
+        (`counts`: `article_counts` once it is committed)."""
         generation = state["generation"] + 1
         known = self._files(state, list(files))
         self._write_rows(f"{state['data']}_files", [file_row(p, r, generation) for p, r in files.items()])
@@ -101,7 +122,7 @@ class MilvusWriter(MilvusConnection):
         retiring = [e for e in state.get("retiring", []) if e["before"] > self._swept]
         if leaving or files:
             retiring.append({"before": generation, "retired": leaving, "files": list(files), "at": now})
-        return dict(state, generation=generation, next_chunk_id=next_id, files=count,
+        return dict(state, **counts, generation=generation, next_chunk_id=next_id, files=count,
                     documents=state["documents"] - len(leaving) + documents_added,
                     chunks=state["chunks"] - len(removed) + len(added),
                     tokens=state["tokens"] + sum(len(t.split()) for t in added) - sum(len(t.split()) for t in removed),
@@ -211,3 +232,21 @@ class MilvusWriter(MilvusConnection):
                 self._delete(self._meta(), in_list("key", [f"{target._keys}{kind}"]))
             self._delete(self._meta(), f'key like "{target._keys}state:%"')
             target._state = None
+
+
+def article_counts(state: dict, left: list[tuple[str, str]], arriving: list[tuple[str, str]]) -> dict:
+    """The state's counts of articles by language and by source (as written) once the articles
+    `left` leave and `arriving` arrive, each given as (language, source)."""
+    return {"languages": counts_after(state.get("languages") or {}, [a for a, _ in left], [a for a, _ in arriving]),
+            "sources": counts_after(state.get("sources") or {}, [b for _, b in left], [b for _, b in arriving])}
+
+
+def counts_after(counts: dict[str, int], removed: Iterable[str], added: Iterable[str]) -> dict[str, int]:
+    """Counts by key after taking one off for each of `removed` and adding one for each of
+    `added`, most first (ties in the order first met), as the local record counts languages."""
+    counts = dict(counts)
+    for key in removed:
+        counts[key] = counts.get(key, 0) - 1
+    for key in added:
+        counts[key] = counts.get(key, 0) + 1
+    return {key: n for key, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n > 0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,7 +34,7 @@ def test_workers_insert_in_parallel_and_one_commit_shows_all(store, milvus_uri):
         return insert_bulk(MilvusStore(milvus_uri, store.prefix), load, worker, batches[worker])
 
     with ThreadPoolExecutor(2) as pool:
-        summaries = list(pool.map(work, [0, 1]))
+        summaries = [json.loads(json.dumps(s)) for s in pool.map(work, [0, 1])]  # sent over the wire
     reader = MilvusStore(milvus_uri, store.prefix)
     assert reader.generation() == 1 and reader.search_keyword(keyword_tokens("Sunday"), 5) == ([], [])
 
@@ -42,6 +43,7 @@ def test_workers_insert_in_parallel_and_one_commit_shows_all(store, milvus_uri):
     reader.refresh()
     info = reader.info()
     assert (info.documents, info.chunks, info.files) == (3, 7, 2)
+    assert reader.languages() == {"en": 3} and reader.sources() == [("Middle East Eye", 3)]
     assert reader.chunk_ids_of(["oil-1"]) == [3, 4] and reader.chunk_ids_of(["mee-1"]) == [103, 104, 105]
     assert reader.search_keyword(keyword_tokens("Sunday"), 5)[0] == [103]
     assert reader.search_keyword(keyword_tokens("Friday"), 5) == ([], [])  # the old version retired

@@ -29,11 +29,12 @@ OIL = ("Oil exports climb\n"
        "The ministry said exports would climb again in June.")
 
 
-def new_document(doc_id: str, text: str, path: str = "/news/a.txt", source: str = "Middle East Eye") -> NewDocument:
+def new_document(doc_id: str, text: str, path: str = "/news/a.txt", source: str = "Middle East Eye",
+                 language: str = "en") -> NewDocument:
     """A document cut at blank lines, embedded with the fake embedder, tokenised like the Engine."""
     title, _, body = text.partition("\n")
     offset = len(title) + 1
-    document = Document(doc_id, body, title, source, path, offset=offset, line=2)
+    document = Document(doc_id, body, title, source, path, offset=offset, line=2, language=language)
     chunks, start = [], 0
     for ordinal, part in enumerate(body.split("\n\n")):
         start = body.index(part, start)
