@@ -90,7 +90,7 @@ def _ingest_vs_encode(settings: Settings, embedder, corpus: Path, embedded: int,
     backend's encode throughput on exactly the texts ingest embedded, in the same run."""
     from rag.bench.throughput import measure_throughput
     from rag.ingest.chunker import chunk_document
-    from rag.ingest.pipeline import embedding_text
+    from rag.embedding_text import embedding_text
     from rag.ingest.readers import find_files, iter_documents
 
     texts = [embedding_text(d, c, settings.retrieval.title_in_embedding)

@@ -17,7 +17,7 @@ from typing import Callable
 from rag.errors import IndexProblem
 from rag.index.base import IndexChange, IndexStore, NewDocument
 from rag.index.milvus import MilvusStore
-from rag.ingest.pipeline import embed_hash, embedding_text
+from rag.embedding_text import embed_hash, embedding_text
 from rag.language.tokens import keyword_tokens
 
 DOCUMENTS_PER_WRITE = 200

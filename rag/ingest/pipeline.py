@@ -21,6 +21,7 @@ from embeddings.base import Embedder
 from rag.config import Settings
 from rag.errors import IndexMismatchError, ReadError
 from rag.index.base import FileRecord, IndexChange, IndexStore, NewDocument, Piece
+from rag.embedding_text import embed_hash, embedding_text
 from rag.language import detect_language, keyword_tokens
 from rag.language.detect import CONFIDENT
 from rag.ingest.chunker import chunk_document
@@ -62,17 +63,6 @@ def check_build(recorded: dict, expected: dict, location: str) -> None:
         raise IndexMismatchError(
             f"index at {location} was built with other settings ({'; '.join(differences)}): "
             f"run `rag ingest --rebuild --index {location}` to rebuild it with the current config{hint}")
-
-
-def embedding_text(document: Document, chunk: Chunk, title_in_embedding: bool) -> str:
-    """What the model sees for a chunk: the article title gives a passage its context."""
-    if title_in_embedding and document.title and document.title != document.doc_id:
-        return f"{document.title}\n{chunk.text}"
-    return chunk.text
-
-
-def embed_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass
