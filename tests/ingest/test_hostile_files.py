@@ -1,5 +1,7 @@
 """Hostile files are refused with flat memory: each is read in a child process, which reports its
-peak memory (ru_maxrss). The files are written in blocks, never held by the test either.
+peak memory (VmHWM: the high-water mark of its own memory since exec; ru_maxrss would count the
+forking test process, whose size it inherits). The files are written in blocks, never held by
+the test either.
 
 Before the `ingest:` caps, a 1.1 MB .docx whose picture inflates to 1.1 GB made python-docx hold
 2.35 GB; a document.xml inflating to 1.1 GB was refused after 42 s and 2.35 GB; a 200 MB JSON
@@ -21,7 +23,7 @@ PEAK_BOUND_KB = 1024 * 1024  # 1 GB
 INFLATED = 1100  # MB a bomb member inflates to
 PARAGRAPHS = b"<p>word</p>" * ((1 << 20) // 11)  # 1 MB of the shortest paragraphs
 CHILD = """
-import json, resource, sys
+import json, re, sys
 from pathlib import Path
 from rag.ingest.readers import ReadError, iter_documents
 
@@ -31,7 +33,7 @@ try:
 except ReadError as exc:
     error = str(exc)
 print(json.dumps({"documents": documents, "warnings": warnings, "error": error,
-                  "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "peak_kb": int(re.search(r"VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text()).group(1))}))
 """
 
 
