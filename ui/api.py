@@ -12,16 +12,21 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rag.conversations import ConversationsError
 from rag.errors import IndexDamagedError, IndexMissingError, IndexProblem
-from ui.limits import MAX_HISTORY, MAX_K, MAX_QUESTION_CHARS, InputError, UploadLimits, check_question
+from rag.export import conversation_json, conversation_markdown, export_filename
+from ui.collections import Collection, Collections, UnknownCollection
+from ui.limits import (MAX_HISTORY, MAX_K, MAX_QUESTION_CHARS, InputError, UploadLimits, WhereInput, check_question,
+                       describe_error)
 from ui.uploads import ingest_uploads, remove_document
 
 if TYPE_CHECKING:
@@ -31,6 +36,7 @@ log = logging.getLogger("rag.api")
 
 NO_INDEX = "no articles are indexed yet: upload some (POST /api/documents) or run `rag ingest PATH`"
 READ_ONLY = "this server is read-only (rag serve --read-only): no uploads or removals"
+NOT_KEPT = "this server is read-only (rag serve --read-only): it keeps no conversations"
 Mode = Literal["dense", "keyword", "hybrid"]
 
 
@@ -45,6 +51,9 @@ class AskRequest(BaseModel):
         default_factory=list, max_length=MAX_HISTORY,
         description="earlier questions of the same conversation, oldest first (for follow-ups)")
     mode: Mode | None = Field(None, description="retrieval mode (default: config retrieval.mode)")
+    where: WhereInput | None = Field(None, description="ask only some articles: by source, date range or id")
+    collection: str | None = Field(None, max_length=100, description="the collection to ask (GET /api/collections; "
+                                   "default: the first)")
 
     @field_validator("question")
     @classmethod
@@ -80,32 +89,75 @@ class GuardedRoute(APIRoute):
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ApiError} for code in (400, 401, 403, 404, 413, 422)}
 
 
-def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False) -> APIRouter:
-    """The /api routes over `engine`. Routes are plain functions: FastAPI runs them in its
-    thread pool, so a slow question does not hold the others up."""
+def disposition(kind: str, title: str, suffix: str) -> str:
+    """A Content-Disposition header naming the export after its title: the name in UTF-8
+    (RFC 6266), and an ASCII one for clients that read only that."""
+    name = export_filename(title, suffix)
+    plain = name.encode("ascii", "ignore").decode()
+    plain = plain if plain.removesuffix(suffix).strip("-") else f"conversation{suffix}"
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
+
+
+def which() -> Any:
+    """The `collection` query parameter of the routes that take one."""
+    return Query(None, max_length=100, description="the collection (GET /api/collections lists them; default: "
+                 "the first)")
+
+
+def build_router(source: "Engine | Collections", limits: UploadLimits, read_only: bool = False) -> APIRouter:
+    """The /api routes over the server's collections (`source`: one Engine, or Collections).
+    Routes are plain functions: FastAPI runs them in its thread pool, so a slow question does not
+    hold the others up."""
     router = APIRouter(prefix="/api", responses=ERRORS, route_class=GuardedRoute)
+    collections = Collections.of(source, read_only)
+
+    def chosen(name: str | None) -> Collection:
+        try:
+            return collections.get(name)
+        except UnknownCollection as exc:
+            raise HTTPException(404, str(exc)) from exc
 
     @router.post("/ask", summary="Answer a question with cited passages (the `rag ask --json` object)")
     def ask(request: AskRequest) -> dict[str, Any]:
+        engine = chosen(request.collection).engine
         try:
             question, k, history, mode = check_question(request.question, request.k, request.history, request.mode)
-            return engine.ask(question, k=k, history=history, mode=mode).to_json()
+            where = request.where.to_where() if request.where is not None else None
+            return engine.ask(question, k=k, history=history, mode=mode, where=where).to_json()
         except IndexMissingError as exc:
             raise HTTPException(409, NO_INDEX) from exc
         except InputError as exc:
             raise HTTPException(422, str(exc)) from exc
 
+    @router.get("/collections", summary="The collections this server answers from (the first is the default)")
+    def list_collections() -> list[dict[str, Any]]:
+        listed = []
+        for number, collection in enumerate(collections):
+            try:
+                documents, passages = collection.engine.document_totals()
+            except IndexProblem:
+                documents, passages = None, None
+            listed.append({"name": collection.name, "default": number == 0, "documents": documents,
+                           "passages": passages, "keeps_conversations": collection.conversations is not None})
+        return listed
+
+    @router.get("/sources", summary="The sources the articles name, with how many articles each (for `where`)")
+    def sources(collection: str | None = which()) -> list[dict[str, Any]]:
+        return [{"source": name, "documents": count} for name, count in chosen(collection).engine.sources()]
+
     @router.get("/documents", summary="The indexed articles (the `rag docs --json` list), a page at a time")
     def documents(response: Response, match: str = Query("", max_length=200, description="only articles whose "
                   "title, source, file or id holds this (any case)"),
                   limit: int | None = Query(None, ge=1, le=10_000, description="at most this many"),
-                  offset: int = Query(0, ge=0, description="skip this many first")) -> list[dict[str, Any]]:
-        page, total = engine.find_documents(match, limit, offset)
+                  offset: int = Query(0, ge=0, description="skip this many first"),
+                  collection: str | None = which()) -> list[dict[str, Any]]:
+        page, total = chosen(collection).engine.find_documents(match, limit, offset)
         response.headers["X-Total-Count"] = str(total)  # all that match, for paging
         return [asdict(info) for info in page]
 
     @router.get("/documents/{doc_id}", summary="One article: its text and metadata")
-    def document(doc_id: str) -> dict[str, Any]:
+    def document(doc_id: str, collection: str | None = which()) -> dict[str, Any]:
+        engine = chosen(collection).engine
         try:
             found = engine.document(doc_id)
         except IndexMissingError:
@@ -115,9 +167,10 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
         return asdict(found)
 
     @router.post("/documents", summary="Upload articles (multipart, field `files`): the chat's readers and limits")
-    def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:
+    def upload(files: list[UploadFile] = File(...), collection: str | None = which()) -> dict[str, Any]:
         if read_only:
             raise HTTPException(403, READ_ONLY)
+        engine = chosen(collection).engine
         with tempfile.TemporaryDirectory(prefix="rag-upload-") as scratch:
             saved = []
             for number, upload in enumerate(files):
@@ -135,17 +188,64 @@ def build_router(engine: "Engine", limits: UploadLimits, read_only: bool = False
                 "rejected": list(outcome.rejected)}
 
     @router.delete("/documents/{doc_id}", summary="Remove an article (and its uploaded file, if left empty)")
-    def remove(doc_id: str) -> dict[str, Any]:
+    def remove(doc_id: str, collection: str | None = which()) -> dict[str, Any]:
         if read_only:
             raise HTTPException(403, READ_ONLY)
-        if not remove_document(engine, doc_id):
+        if not remove_document(chosen(collection).engine, doc_id):
             raise HTTPException(404, f"no article with id {doc_id!r} (GET /api/documents lists them)")
         return {"removed": [doc_id]}
 
-    @router.get("/health", summary="Index generation, counts and model")
-    def health() -> dict[str, Any]:
-        stats = engine.stats()
-        return {"status": "ok", "read_only": read_only,
+    def kept(name: str | None, conversation_id: str | None = None) -> tuple[Collection, Any]:
+        """The collection and, given an id, its conversation (404 when it has none such)."""
+        collection = chosen(name)
+        if collection.conversations is None:
+            raise HTTPException(403, NOT_KEPT)
+        if conversation_id is None:
+            return collection, None
+        try:
+            conversation = collection.conversations.get(conversation_id)
+        except ConversationsError as exc:
+            raise HTTPException(500, str(exc)) from exc
+        if conversation is None:
+            raise HTTPException(404, f"no conversation with id {conversation_id!r} (GET /api/conversations lists them)")
+        return collection, conversation
+
+    @router.get("/conversations", summary="The chat's kept conversations, the latest first")
+    def conversations(collection: str | None = which()) -> list[dict[str, Any]]:
+        store = kept(collection)[0].conversations
+        try:
+            return [asdict(summary) for summary in store.list()]
+        except ConversationsError as exc:
+            raise HTTPException(500, str(exc)) from exc
+
+    @router.get("/conversations/{conversation_id}", summary="A kept conversation as JSON: each question with its "
+                "filter and its answer (the `rag ask --json` object)")
+    def conversation(conversation_id: str, collection: str | None = which()) -> JSONResponse:
+        chosen_collection, found = kept(collection, conversation_id)
+        return JSONResponse(conversation_json(found, chosen_collection.name),
+                            headers={"Content-Disposition": disposition("inline", found.title, ".json")})
+
+    @router.get("/conversations/{conversation_id}/markdown", response_class=PlainTextResponse,
+                summary="A kept conversation as Markdown, with numbered citations as the chat shows them")
+    def conversation_as_markdown(conversation_id: str, collection: str | None = which()) -> PlainTextResponse:
+        chosen_collection, found = kept(collection, conversation_id)
+        return PlainTextResponse(conversation_markdown(found, chosen_collection.name), media_type="text/markdown",
+                                 headers={"Content-Disposition": disposition("attachment", found.title, ".md")})
+
+    @router.delete("/conversations/{conversation_id}", summary="Delete a kept conversation")
+    def delete_conversation(conversation_id: str, collection: str | None = which()) -> dict[str, Any]:
+        chosen_collection, _ = kept(collection, conversation_id)
+        try:
+            chosen_collection.conversations.delete(conversation_id)
+        except ConversationsError as exc:
+            raise HTTPException(500, str(exc)) from exc
+        return {"deleted": [conversation_id]}
+
+    @router.get("/health", summary="Index generation, counts and model (of a collection: the first by default)")
+    def health(collection: str | None = which()) -> dict[str, Any]:
+        selected = chosen(collection)
+        stats = selected.engine.stats()
+        return {"status": "ok", "read_only": read_only, "collection": selected.name,
                 **{key: stats.get(key) for key in ("generation", "documents", "chunks", "files", "model", "exists")}}
 
     @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
@@ -184,12 +284,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _describe(err: dict) -> str:
     """One validation error as `field: problem` (the `body` prefix dropped)."""
-    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    if err.get("type") == "missing":
-        message = "required"
-    elif err.get("type") == "extra_forbidden":
-        message = "unknown field (allowed: question, k, history, mode)"
-    elif err.get("type") == "json_invalid":
-        return "the body is not valid JSON"
-    return f"{where}: {message}" if where else message
+    return describe_error(err, top_fields=tuple(AskRequest.model_fields))

@@ -124,7 +124,11 @@ class GradioCallGate:
     body is at most MAX_CALL_BYTES, counted as it streams (413 past that), and a call that names
     a function the page does not have (an unknown fn_index or api_name) is a 404 JSON error with
     one log line, where Gradio fails with a 500 and a traceback. The calls whose body names the
-    function are read whole first, to look."""
+    function are read whole first, to look.
+
+    A plain HTTP call by name (POST /gradio_api/call/NAME) may leave out trailing arguments that
+    have defaults, as gradio_client does: they are filled in with those defaults (Gradio itself
+    wants every input), so a call written before `where` and `collection` existed still works."""
 
     ROUTE = re.compile(r"/gradio_api/(?:(?P<join>queue/join)|(?P<run>run|api)/(?P<run_name>[^/]+)"
                        r"|call/(?P<v2>v2/)?(?P<call_name>[^/]+))")
@@ -148,6 +152,13 @@ class GradioCallGate:
         if found and found["call_name"]:  # the API name alone picks the function
             if problem := self._unknown_name(found["call_name"], public_only=bool(found["v2"])):
                 return await _reply(scope, send, 404, problem)
+            body = await _read_body(receive, MAX_CALL_BYTES)
+            if body is None:
+                return await _reply(scope, send, 413, too_big)
+            body = self._with_defaults(body, found["call_name"])
+            scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+                     + [(b"content-length", str(len(body)).encode())]}
+            receive = _replay(body, receive)
         elif found:
             body = await _read_body(receive, MAX_CALL_BYTES)
             if body is None:
@@ -176,6 +187,27 @@ class GradioCallGate:
         if isinstance(session, str) and session in holder and fn_index in holder[session].blocks_config.fns:
             return None  # a function the page added for this session
         return f"no function with fn_index {fn_index} (GET /gradio_api/info lists the API)"
+
+    def _with_defaults(self, body: bytes, api_name: str) -> bytes:
+        """The call's body with the trailing arguments it leaves out filled in with the function's
+        defaults; as it was when it is not such a call or a left-out argument has no default."""
+        import inspect
+
+        try:
+            call = json.loads(body)
+        except ValueError:
+            return body
+        data = call.get("data") if isinstance(call, dict) else None
+        fn = next((f for f in self.blocks.fns.values() if f.api_name == api_name and f.fn is not None), None)
+        if not isinstance(data, list) or fn is None or len(data) >= len(fn.inputs):
+            return body
+        try:
+            left_out = list(inspect.signature(fn.fn).parameters.values())[len(data):len(fn.inputs)]
+        except (TypeError, ValueError):
+            return body
+        if len(left_out) != len(fn.inputs) - len(data) or any(p.default is inspect.Parameter.empty for p in left_out):
+            return body
+        return json.dumps({**call, "data": data + [p.default for p in left_out]}).encode()
 
     def _unknown_name(self, api_name: str, public_only: bool) -> str | None:
         names = {fn.api_name for fn in self.blocks.fns.values()

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rag.types import Where
 
 if TYPE_CHECKING:
     from rag.config import UISettings
@@ -17,6 +21,8 @@ MAX_QUESTION_CHARS = 1000
 MAX_HISTORY = 20  # earlier questions kept for a follow-up; more only slows the search
 MODES = ("dense", "keyword", "hybrid")
 MB = 1024 * 1024
+MAX_FILTER_SOURCES = 100
+MAX_FILTER_DOCS = 1000
 
 
 class InputError(ValueError):
@@ -49,6 +55,79 @@ def check_question(question: object, k: object = None, history: object = None,
     elif mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     return question, k, history, mode
+
+
+class WhereInput(BaseModel):
+    """A filter as the APIs take it (`where` of POST /api/ask and of the Gradio /ask endpoint):
+    rag.types.Where with its dates checked."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_FILTER_SOURCES,
+        description="only articles of these sources (as `GET /api/sources` names them, any case)")
+    since: str = Field("", max_length=40, description="only articles dated on or after: YYYY-MM-DD, YYYY-MM or YYYY",
+                       examples=["2024-05"])
+    until: str = Field("", max_length=40, description="only articles dated on or before (a month or year: its end)",
+                       examples=["2024-05"])
+    doc_ids: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=MAX_FILTER_DOCS, description="only these articles (`GET /api/documents` ids)")
+    undated: Literal["include", "exclude"] = Field(
+        "exclude", description="with a date range: whether articles without a date are asked too")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _a_date(cls, value: str) -> str:
+        from rag.dates import bound
+
+        value = value.strip()
+        if value:
+            bound(value)  # ValueError saying what is accepted
+        return value
+
+    @model_validator(mode="after")
+    def _a_range(self) -> "WhereInput":
+        where = self.to_where()
+        if where is not None:
+            where.days()  # ValueError when the range ends before it starts
+        return self
+
+    def to_where(self) -> Where | None:
+        """The Where to ask under; None when it filters nothing."""
+        where = Where(tuple(s.strip() for s in self.sources if s.strip()), self.since, self.until,
+                      tuple(self.doc_ids), self.undated == "include")
+        return None if where.empty else where
+
+
+WHERE_FIELDS = tuple(WhereInput.model_fields)
+
+
+def check_where(where: object) -> Where | None:
+    """The filter of an API call (a dict as WhereInput takes it; None or {}: none), or InputError
+    saying what is wrong."""
+    if where in (None, {}, ""):
+        return None
+    if not isinstance(where, dict):
+        raise InputError(f"where must be an object with {', '.join(WHERE_FIELDS)}, not {type(where).__name__}")
+    try:
+        return WhereInput.model_validate(where).to_where()
+    except ValidationError as exc:
+        raise InputError("; ".join(describe_error(err, ("where",)) for err in exc.errors())) from exc
+
+
+def describe_error(err: Any, prefix: tuple[str, ...] = (), top_fields: Sequence[str] = ()) -> str:
+    """One pydantic validation error as `field: problem` (the `body` prefix dropped); an unknown
+    field names the allowed ones (`top_fields` at the top level, WHERE_FIELDS within a where)."""
+    path = [str(p) for p in (*prefix, *err.get("loc", ())) if p != "body"]
+    where = ".".join(path)
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if err.get("type") == "missing":
+        message = "required"
+    elif err.get("type") == "extra_forbidden":
+        allowed = WHERE_FIELDS if path[-2:-1] == ["where"] else top_fields
+        message = f"unknown field (allowed: {', '.join(allowed)})"
+    elif err.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    return f"{where}: {message}" if where else message
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ui.collections import Collections
 from ui.gates import AuthGate, GradioCallGate, UploadGate
 from ui.logs import BoundedLogs, quiet_gradio_tracebacks
 
@@ -107,9 +108,10 @@ def url_of(sock: socket.socket, host: str) -> str:
     return f"http://{shown}:{port}/"
 
 
-def build_server_app(engine: "Engine", credentials: Credentials | None = None,
+def build_server_app(source: "Engine | Collections", credentials: Credentials | None = None,
                      read_only: bool = False) -> tuple[Any, Any]:
-    """(ASGI app, Gradio Blocks): the REST routes, then the chat mounted at /, behind the login."""
+    """(ASGI app, Gradio Blocks): the REST routes, then the chat mounted at /, behind the login,
+    over one Engine or several collections (the first is the default; its settings set the limits)."""
     from starlette.routing import Mount
 
     from rag.offline import enforce_offline
@@ -123,12 +125,13 @@ def build_server_app(engine: "Engine", credentials: Credentials | None = None,
     from ui.limits import UploadLimits
 
     quiet_gradio_tracebacks()
-    limits = UploadLimits.from_settings(engine.settings.ui)
-    blocks = build_app(engine, read_only=read_only)
+    collections = Collections.of(source, read_only)
+    limits = UploadLimits.from_settings(collections.default.engine.settings.ui)
+    blocks = build_app(collections, read_only=read_only)
     blocks.queue(default_concurrency_limit=1)
     app = api_app(title="rag-news", version=_version(),
                   description="Ask your news articles: cited passages, the same JSON as `rag ask --json`.")
-    app.include_router(build_router(engine, limits, read_only))
+    app.include_router(build_router(collections, limits, read_only))
     install_error_handlers(app)
     options = {key: value for key, value in launch_options().items() if key not in ("share",)}
     options["css"] = (options.get("css") or "") + ("\n" + READ_ONLY_CSS if read_only else "")
@@ -153,18 +156,19 @@ def _version() -> str:
         return "unknown"
 
 
-def serve(engine: "Engine", sock: socket.socket, host: str, credentials: Credentials | None = None,
+def serve(source: "Engine | Collections", sock: socket.socket, host: str, credentials: Credentials | None = None,
           read_only: bool = False, warm_up_at_start: bool = True) -> None:
-    """Serve the chat and the REST API on the bound socket until interrupted (blocking).
+    """Serve the chat and the REST API over one Engine or several collections on the bound
+    socket until interrupted (blocking).
 
-    The model loads in the background from the start (`warm_up_at_start`), so a question asked
-    as soon as the page shows does not wait for it."""
+    The default collection's model loads in the background from the start (`warm_up_at_start`),
+    so a question asked as soon as the page shows does not wait for it."""
     import uvicorn
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(BoundedLogs())
-    app, blocks = build_server_app(engine, credentials, read_only)
+    app, blocks = build_server_app(source, credentials, read_only)
     if warm_up_at_start:
         blocks.backend.start_warm_up()
     # log_config=None: uvicorn's records go through the handler above, and its filter, too
@@ -175,7 +179,10 @@ def serve(engine: "Engine", sock: socket.socket, host: str, credentials: Credent
     reach = ("this computer only" if is_loopback(host)
              else f"listening on {host}: other computers can reach it")
     who = f"login required (user {credentials.user})" if credentials else "no login"
-    extras = ", read-only" if read_only else ""
+    extras = ", read-only: no conversations kept" if read_only else ""
+    names = blocks.backend.collections.names
+    if len(names) > 1:
+        extras += f"; collections {', '.join(names)}"
 
     def announce() -> None:
         while not server.started and not server.should_exit:

@@ -54,14 +54,18 @@ def free_port() -> int:
 
 
 def start_server(index_dir: Path, config: Path, log: Path, args: Sequence[str] = (),
-                 env: dict[str, str] | None = None) -> Server:
-    """Start `rag serve` on a free port and wait until it answers HTTP (the login page, when
-    `env` sets RAG_AUTH). `args` go to `rag serve`, `env` is added to this process's."""
-    port = free_port()
+                 env: dict[str, str] | None = None, collections: Sequence[tuple[str, Path]] = (),
+                 port: int | None = None) -> Server:
+    """Start `rag serve` on a free port (or `port`) and wait until it answers HTTP (the login page,
+    when `env` sets RAG_AUTH). `args` go to `rag serve`, `env` is added to this process's;
+    `collections`: (name, folder) served as --index NAME=FOLDER after `index_dir` (the default)."""
+    port = port or free_port()
     env = {**{k: v for k, v in os.environ.items() if k != "RAG_AUTH"}, "PYTHONUNBUFFERED": "1", **(env or {})}
-    handle = log.open("w")
+    handle = log.open("a")
+    indexes = [str(index_dir)] + [f"{name}={folder}" for name, folder in collections]
     process = subprocess.Popen(
-        rag_command("serve", "--index", str(index_dir), "--config", str(config), "--port", str(port), *args),
+        rag_command("serve", *(a for i in indexes for a in ("--index", i)), "--config", str(config),
+                    "--port", str(port), *args),
         cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     handle.close()
     server = Server(f"http://127.0.0.1:{port}/", index_dir, config, log, process)
@@ -176,3 +180,75 @@ def uploads_of(server: Server) -> list[str]:
     folder = server.index_dir / "uploads"
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
+
+
+# A second collection beside the sample: dated articles of two sources about Basra, one undated,
+# and one in Arabic, so filters and collections have something to tell apart.
+NEWS_ARTICLES = {
+    "un-may.md": """---
+title: Basra votes peacefully, UN envoy tells the Security Council
+source: UN News
+date: 2024-05-14
+---
+The UN envoy told the Security Council that the provincial elections in Basra were held peacefully. Turnout in Basra reached forty-one percent, the highest since 2013.
+""",
+    "un-june.md": """---
+title: Basra's water is running short, UN envoy warns
+source: UN News
+date: 2024-06-03
+---
+The UN envoy warned that Basra faces its worst water shortage in decades. The Shatt al-Arab carried a third less water into Basra than it did ten years ago.
+""",
+    "reuters-may.md": """---
+title: Basra signs a deal to import electricity from Kuwait
+source: Reuters
+date: 2024-05-20
+---
+Basra province signed a deal to import 500 megawatts of electricity from Kuwait before the summer. The power line to Basra will be finished in August, officials said.
+""",
+    "undated.md": """---
+title: Basra port handles record cargo
+source: Gulf Observer
+---
+The port of Umm Qasr near Basra handled a record eleven million tonnes of cargo, the port authority said.
+""",
+    "basra-bridge-ar.md": """---
+title: افتتاح جسر جديد فوق شط العرب في البصرة
+source: صحيفة الخليج
+date: 2024-05-10
+---
+افتتحت الحكومة المحلية في البصرة جسراً معلقاً جديداً فوق شط العرب يوم الخميس. وقال المحافظ إن طول الجسر ثمانمئة متر وإنه سيخفف الزحام عن مركز المدينة.
+
+وأضاف أن الجسر كلف مئتي مليون دولار وأن شركة تركية بنته خلال ثلاث سنوات.
+""",
+}
+
+
+def write_news(folder: Path) -> Path:
+    """The NEWS_ARTICLES as files in `folder` (made), for `rag ingest`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in NEWS_ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def ingest(paths: Sequence[Path], index_dir: Path, config: Path) -> None:
+    done = subprocess.run(rag_command("ingest", *map(str, paths), "--index", str(index_dir), "--config", str(config)),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def desk_api_server(tmp_path_factory) -> Iterator[Server]:
+    """`rag serve` with a login (alice:s3cret) over two collections indexed with the fake embedder
+    (the REST plumbing of filters, collections and conversations): "sample" (the default) and
+    "news" (NEWS_ARTICLES)."""
+    folder = tmp_path_factory.mktemp("ui-desk-api")
+    config = folder / "config.yaml"
+    config.write_text("embedding:\n  backend: fake\n  dimension: 64\n")
+    ingest([SAMPLE], folder / "sample", config)
+    ingest([write_news(folder / "news-articles")], folder / "news", config)
+    server = start_server(folder / "sample", config, folder / "serve.log", env={"RAG_AUTH": ":".join(AUTH)},
+                          collections=[("news", folder / "news")])
+    yield server
+    stop_server(server)

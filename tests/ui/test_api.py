@@ -57,8 +57,9 @@ def test_ask_returns_exactly_the_rag_ask_json(client, ui_server):
 
 
 def test_ask_over_plain_http(client, ui_server):
-    """Any HTTP client can call it: POST all four inputs (question, history, k, mode; null for the
-    defaults), then read the result from the event stream."""
+    """Any HTTP client can call it: POST the inputs (question, history, k, mode, where, collection;
+    null for the defaults, and the trailing ones may be left out, as before `where` and `collection`
+    were added), then read the result from the event stream."""
     base = ui_server.url + "gradio_api/call/ask"
     body = json.dumps({"data": [SADR, [], None, None]}).encode()
     request = urllib.request.Request(base, body, {"Content-Type": "application/json"})
@@ -99,7 +100,7 @@ def test_only_ask_is_in_the_api(client):
     assert list(info["named_endpoints"]) == ["/ask"]
     assert info["unnamed_endpoints"] == {}
     parameters = [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]]
-    assert parameters == ["question", "history", "k", "mode"]
+    assert parameters == ["question", "history", "k", "mode", "where", "collection"]
 
 
 def test_article_files_are_not_served(client, ui_server):

@@ -82,6 +82,8 @@ def new_page(browser, url: str, requests_seen: list[str], width: int = 1400, hei
     page.on("websocket", lambda socket: requests_seen.append(socket.url))
     page.goto(url, wait_until="load")  # Gradio keeps a stream open: "networkidle" never comes
     page.locator("#question textarea").wait_for(state="visible", timeout=WAIT_MS)
+    # the page's load event has filled the status line (and reopened the latest conversation)
+    page.locator("#index-status .index-status").wait_for(state="visible", timeout=WAIT_MS)
     return page
 
 
@@ -215,8 +217,17 @@ def test_answer_cites_passages_with_honest_relevance(page):
     expect(first.locator(".card-source")).to_have_text("Middle East Eye")
     expect(first.locator(".card-title")).to_have_text(
         "How Sadr’s foes are trying to suck him back into Iraqi public life")
-    expect(first.locator(".evidence")).to_contain_text("best match")
-    expect(first.locator(".evidence .similarity")).to_have_text(re.compile(r"cosine similarity 0\.\d\d"))
+    expect(first.locator(".card-number")).to_have_text("[1]")
+    expect(turn.locator(".card .badge.best")).to_have_count(1)
+    expect(turn.locator('.card[data-rank="1"] .badge.best')).to_have_text("best match")
+    # closeness in words; the cosine similarity only in the tooltip
+    closeness = first.locator(".evidence .closeness")
+    expect(closeness).to_have_text(re.compile(r"^(very close in meaning|close in meaning|loosely related|distant in meaning)$"))
+    expect(closeness).to_have_attribute("title", re.compile(r"^Cosine similarity 0\.\d\d between the question"))
+    assert "osine" not in turn.inner_text()
+    # citation numbers run 1, 2, 3 in order of first use
+    used = list(dict.fromkeys(turn.locator(".answer-sentences a.marker").all_inner_texts()))
+    assert used == [f"[{n}]" for n in range(1, len(used) + 1)]
     # key words as the passage writes them ("Sadr", "cancelled"), not as the index stems them
     words = first.locator(".evidence .terms").inner_text().removeprefix("key words: ").split(", ")
     written = first.locator(".card-title").inner_text() + "\n" + first.locator(".card-text").inner_text()
@@ -224,7 +235,7 @@ def test_answer_cites_passages_with_honest_relevance(page):
     for word in words:
         assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", written), (word, words)
     assert "%" not in turn.locator(".evidence").all_inner_texts()[0]
-    expect(turn.locator(".searched-as")).to_have_count(0)  # searched as asked
+    expect(turn.locator(".followup")).to_have_count(0)  # searched as asked
 
 
 def test_while_an_answer_comes_the_chat_only_says_it_is_searching(page, artifacts_dir):
@@ -279,6 +290,7 @@ def test_each_card_bolds_exactly_the_sentences_the_answer_took_from_it(page, ui_
     for passage in answer["passages"]:
         taken = [squash(s["sentence"]) for s in answer["answer"] if s["passage_rank"] == passage["rank"]]
         card = turn.locator(f'.card[data-rank="{passage["rank"]}"]')
+        expect(card).to_have_count(1)
         assert [squash(b) for b in card.locator("b.answer-hit").all_text_contents()] == taken, passage["rank"]
     assert turn.locator(".card b.answer-hit").count() == len(answer["answer"])
 
@@ -286,24 +298,32 @@ def test_each_card_bolds_exactly_the_sentences_the_answer_took_from_it(page, ui_
 def test_citation_opens_article_with_passage_highlighted(page, ui_server, artifacts_dir):
     from playwright.sync_api import expect
 
-    passages = api_answer(ui_server, SADR)["passages"]
+    passages = {p["rank"]: p for p in api_answer(ui_server, SADR)["passages"]}
     start_new_chat(page)
     turn = ask(page, SADR)
 
     turn.locator(".answer-sentences a.marker", has_text="[1]").first.click()
     mark = page.locator("#article-panel mark.cited")
     expect(mark).to_have_count(1, timeout=WAIT_MS)
-    assert mark.text_content() == passages[0]["text"]
-    expect(page.locator("#article-panel .article-title")).to_have_text(passages[0]["citation"]["title"])
+    first = passages[int(turn.locator('.card[data-number="1"]').get_attribute("data-rank"))]
+    assert mark.text_content() == first["text"]
+    expect(page.locator("#article-panel .article-title")).to_have_text(first["citation"]["title"])
+    expect(page.locator("#article-panel .article-where")).to_contain_text("Highlighted: passage [1], ")
     wait_until_highlight_in_view(page)
     page.screenshot(path=str(artifacts_dir / "screenshot-answer.png"))
 
-    turn.locator(".card").nth(1).click()  # a card opens its passage too
+    second_card = turn.locator(".card").nth(1)
+    second = passages[int(second_card.get_attribute("data-rank"))]
+    second_card.click()  # a card opens its passage too
     expect(page.locator("#article-panel .article-panel")).to_have_attribute(
-        "data-cited", f"{passages[1]['citation']['doc_id']}|{passages[1]['citation']['start']}|"
-                      f"{passages[1]['citation']['end']}", timeout=WAIT_MS)
-    assert mark.text_content() == passages[1]["text"]
+        "data-cited", f"{second['citation']['doc_id']}|{second['citation']['start']}|"
+                      f"{second['citation']['end']}", timeout=WAIT_MS)
+    assert mark.text_content() == second["text"]
     wait_until_highlight_in_view(page)
+
+    ask(page, "Who is the UN envoy in Iraq?")  # a new question clears the panel
+    expect(page.locator("#article-panel mark.cited")).to_have_count(0)
+    expect(page.locator("#article-panel .placeholder")).to_contain_text("Click a citation")
 
 
 def test_uploaded_article_is_searchable_then_removed(page, ui_server, tmp_path):
@@ -389,7 +409,9 @@ def test_follow_up_question_uses_the_earlier_one(page):
     ask(page, SADR)
     turn = ask(page, "Why did he cancel it?")
     expect(turn.locator(".card-text", has_text="cancelled his itikaf").first).to_be_visible()
-    expect(turn.locator(".searched-as")).to_contain_text("searched as:")
+    followup = turn.locator(".followup")
+    expect(followup).to_have_text("Read as a follow-up to the earlier question.")
+    expect(followup).to_have_attribute("title", re.compile(r"^Searched for: .*sadr", re.IGNORECASE))
 
 
 def test_out_of_scope_question_says_the_articles_do_not_answer(page):
@@ -397,8 +419,12 @@ def test_out_of_scope_question_says_the_articles_do_not_answer(page):
 
     start_new_chat(page)
     turn = ask(page, "What is the capital of Australia?")
-    expect(turn.locator(".abstained")).to_contain_text("The articles do not answer this question.")
-    expect(turn.locator(".abstained .reason")).to_contain_text("Reason:")
+    expect(turn.locator(".abstained strong")).to_have_text("None of the articles answers this closely enough.")
+    why = turn.locator(".abstained details.why")
+    expect(why).not_to_have_attribute("open", "")
+    expect(why.locator(".reason").first).to_be_hidden()  # the numbers wait behind "Why?"
+    why.locator("summary").click()
+    expect(why).to_contain_text("similarity")
     closest = turn.locator("details.closest")
     expect(closest).to_have_count(1)
     expect(closest).not_to_have_attribute("open", "")
@@ -415,7 +441,7 @@ def test_new_chat_forgets_the_history(page):
     expect(page.locator("#conversation .turn")).to_have_count(0)
     expect(page.locator("#index-status")).to_contain_text("Ask a question about your 5 articles")
     turn = ask(page, "Why did he cancel it?")
-    expect(turn.locator(".searched-as")).to_have_count(0)  # no earlier question to borrow from
+    expect(turn.locator(".followup")).to_have_count(0)  # no earlier question to borrow from
 
 
 def test_a_citation_clicked_on_a_narrow_screen_comes_into_view(browser, ui_server, requests_seen, artifacts_dir):

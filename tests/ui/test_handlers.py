@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.types import (Answer, AnswerSentence, Citation, Document, DocumentInfo, FileFailure, FilePosition,
+from rag.answer.cards import Card
+from rag.types import (Answer, AnswerSentence, Citation, Document, DocumentInfo, Evidence, FileFailure, FilePosition,
                        IngestReport, Passage)
 from ui import handlers as h
 from rag.index.base import page_of_documents
@@ -64,6 +65,10 @@ def passage(rank: int, text: str = "Some passage.", dense: float | None = 0.62, 
     return Passage(rank, text, 1.0 / rank, citation(**fields), dense, 3.0, tuple(terms))
 
 
+def card(passage_: Passage, number: int = 1, context: bool = False) -> Card:
+    return Card(number, passage_, cited=False, context=context, folded=False)
+
+
 # escaping --------------------------------------------------------------------------------------
 
 
@@ -102,13 +107,15 @@ def test_markers_number_the_passage_each_sentence_comes_from():
                     (AnswerSentence("Beta sentence.", 2), AnswerSentence("Alpha sentence.", 1)), "q")
     markup = h.render_answer(answer, turn=3)
     markers = [attrs for tag, attrs in parse(markup).tags if tag == "a"]
-    assert [(m["data-doc"], m["data-start"], m["data-end"], m["data-rank"], m["data-turn"]) for m in markers] == [
-        ("d2", "40", "59", "2", "3"), ("d1", "5", "25", "1", "3")]
-    assert '<li>Beta sentence. <a href="#" class="marker" data-doc="d2"' in markup
-    assert 'title="Show in the article">[2]</a></li><li>Alpha sentence.' in markup
+    # numbered in the order the answer first cites them: passage 2 is [1], passage 1 is [2]
+    assert [(m["data-doc"], m["data-start"], m["data-end"], m["data-number"], m["data-turn"]) for m in markers] == [
+        ("d2", "40", "59", "1", "3"), ("d1", "5", "25", "2", "3")]
+    assert '<li dir="auto">Beta sentence. <a href="#" class="marker" data-doc="d2"' in markup
+    assert 'title="Show in the article">[1]</a></li><li dir="auto">Alpha sentence.' in markup
     cards = [attrs for tag, attrs in parse(markup).tags if tag == "div" and attrs.get("class") == "card"]
-    assert [(c["data-doc"], c["data-rank"]) for c in cards] == [("d1", "1"), ("d2", "2")]
-    assert "searched as" not in markup
+    assert [(c["data-doc"], c["data-number"]) for c in cards] == [("d2", "1"), ("d1", "2")]
+    assert [n.split("]")[0] for n in markup.split('<span class="card-number">[')[1:]] == ["1", "2"]
+    assert "followup" not in markup and "searched" not in markup.casefold()
 
 
 def test_answer_sentences_are_bold_inside_their_card():
@@ -134,43 +141,93 @@ def test_each_card_bolds_exactly_the_sentences_the_answer_took_from_it():
     assert "answer-hit" not in h.render_answer(abstained)
 
 
-def test_search_query_is_shown_when_it_differs_from_the_question():
+def test_a_follow_up_says_so_in_words_with_the_search_in_the_tooltip():
     answer = Answer("Why did he cancel it?", False, (passage(1),), (), "sadr cancel Why did he cancel it?")
-    assert '<div class="searched-as">(searched as: sadr cancel Why did he cancel it?)</div>' in h.render_answer(answer)
+    assert h.render_answer(answer).startswith(
+        '<div class="followup" title="Searched for: sadr cancel Why did he cancel it?">'
+        "Read as a follow-up to the earlier question.</div>")
 
 
-def test_relevance_is_a_rank_a_labelled_cosine_similarity_and_key_words_never_a_percentage():
+def test_relevance_is_a_closeness_word_with_the_number_in_the_tooltip_and_key_words():
     text = "He cancelled his itikaf after Sadr’s aides saw the video."
-    assert h.evidence_html(passage(1, text, dense=0.6234, terms=("sadr", "itikaf"))) == (
-        '<span class="badge best">best match</span> · <span class="similarity" title="'
-        + h.escape(h.SIMILARITY_HELP) + '">cosine similarity 0.62</span> · '
-        '<span class="terms">key words: Sadr, itikaf</span>')
-    assert h.evidence_html(passage(3, dense=None, terms=())) == '<span class="badge">match 3</span>'
-    assert "closest match" in h.evidence_html(passage(1), abstained=True)
-    assert "%" not in h.render_answer(Answer("q", False, (passage(1), passage(2)), (), "q"))
+    assert h.evidence_html(card(passage(1, text, dense=0.6234, terms=("sadr", "itikaf")))) == (
+        '<span class="badge best">best match</span> · <span class="closeness" title="Cosine similarity 0.62 '
+        'between the question and the passage (from -1 to 1; around 0.5 and above is close). Not a probability.">'
+        'very close in meaning</span> · <span class="terms">key words: <bdi>Sadr, itikaf</bdi></span>')
+    assert h.evidence_html(card(passage(3, dense=None, terms=()))) == ""
+    assert "closest match" in h.evidence_html(card(passage(1)), abstained=True)
+    assert [h.closeness(s) for s in (0.72, 0.6, 0.5, 0.31, 0.12, -0.2)] == [
+        "very close in meaning", "very close in meaning", "close in meaning", "loosely related",
+        "distant in meaning", "distant in meaning"]
+    shown = h.render_answer(Answer("q", False, (passage(1, dense=0.3), passage(2, dense=0.2)), (), "q"))
+    visible = "".join(parse(shown).text)  # the numbers are in tooltips only
+    assert "%" not in visible and "0.30" not in visible and "0.20" not in visible and "osine" not in visible
+    assert "Cosine similarity 0.30 " in shown and "loosely related" in visible
+
+
+def test_closeness_is_not_claimed_in_a_language_the_model_does_not_read():
+    arabic = replace(passage(1, "ألغى الصدر اعتكافه.", dense=0.08, terms=("الصدر",)),
+                     citation=replace(citation(), language="ar"))
+    english_only = h.Rendering(frozenset({"en"}))
+    assert "closeness" not in h.evidence_html(card(arabic), rendering=english_only)
+    assert "key words: <bdi>الصدر</bdi>" in h.evidence_html(card(arabic), rendering=english_only)
+    assert "distant in meaning" in h.evidence_html(card(arabic))  # a model that reads every language
+
+
+def test_a_context_card_says_it_was_added_for_context():
+    retrieved = passage(1, "The dam opened in May.", doc_id="d", start=100, end=122)
+    added = passage(2, "Engineers traced the fault to a cracked bearing. The dam opened in May.", doc_id="d",
+                    start=60, end=122, dense=None, terms=())
+    answer = Answer("why?", False, (retrieved, added), (AnswerSentence("Engineers traced the fault to a cracked "
+                                                                       "bearing.", 2),), "why?", context_passages=1)
+    markup = h.render_answer(answer)
+    first = markup.split('<div class="card ')[1].split('<div class="card"')[0]
+    assert first.startswith('context" role="button"') and '<span class="card-number">[1]</span>' in first
+    assert ('<div class="card-context" title="' + h.escape(h.CONTEXT_HELP) + '">Added for context: the paragraph '
+            "around a sentence the answer quotes.</div>") in first
+    assert '<span class="badge context"' in first and "best match" not in first
+
+
+def test_passages_far_below_the_best_fold_under_more_passages():
+    strong, weak = passage(1, "Strong one.", doc_id="a"), passage(2, "Weak one.", doc_id="b")
+    weak = replace(weak, score=0.2)
+    answer = Answer("q", False, (strong, weak), (AnswerSentence("Strong one.", 1),), "q")
+    markup = h.render_answer(answer)
+    opened, folded = markup.split('<details class="more-passages"><summary>More passages (1)</summary>')
+    assert 'data-doc="a"' in opened and 'data-doc="b"' not in opened and 'data-doc="b"' in folded
+
+
+def test_the_note_is_shown_under_the_answer():
+    note = "The articles report that this happened but not why."
+    answer = Answer("q", False, (passage(1),), (AnswerSentence("Some passage.", 1),), "q", note=note)
+    markup = h.render_answer(answer)
+    assert f'</ul><div class="answer-note" dir="auto">{note}</div><div class="sources-label">' in markup
 
 
 def test_key_words_are_shown_as_the_passage_writes_them_not_stemmed():
     text = "Residents fled the heat as the volcano erupted. Later, residents returned; it erupts often."
-    shown = h.evidence_html(passage(2, text, terms=("resid", "heat", "erupt", "volcano", "lava"), title="Lava"))
-    assert shown.endswith('<span class="terms">key words: Residents, heat, erupted, volcano, Lava</span>')
+    shown = h.evidence_html(card(passage(2, text, terms=("resid", "heat", "erupt", "volcano", "lava"), title="Lava")))
+    assert shown.endswith('<span class="terms">key words: <bdi>Residents, heat, erupted, volcano, Lava</bdi></span>')
     # an index built without stemming matches whole words: shown as written too
-    assert "key words: erupted, Residents" in h.evidence_html(passage(2, text, terms=("erupted", "residents")))
+    unstemmed = card(passage(2, text, terms=("erupted", "residents")))
+    assert "key words: <bdi>erupted, Residents</bdi>" in h.evidence_html(unstemmed)
     # a term the text does not hold (should not happen) is shown as the index has it
-    assert "key words: zzz" in h.evidence_html(passage(2, text, terms=("zzz",)))
+    assert "key words: <bdi>zzz</bdi>" in h.evidence_html(card(passage(2, text, terms=("zzz",))))
+    # two stems written the same way are one word
+    assert "key words: <bdi>Residents</bdi>" in h.evidence_html(card(passage(2, text, terms=("resid", "residents"))))
 
 
 def test_cards_show_readable_dates_and_locations_that_mean_something():
     html_passage = Passage(1, "Bridge text.", 1.0, Citation("bridge", "The bridge", "City News", "/x/bridge.html",
                                                             0, 474, date="2024-05-03T09:00:00Z"))
-    card = h.render_card(html_passage, 0)
-    assert '<div class="card-source">City News · 3 May 2024</div>' in card
-    assert '<div class="card-where">bridge.html, characters 0–474 of the article</div>' in card
+    shown = h.render_card(card(html_passage), 0)
+    assert '<div class="card-source"><bdi>City News</bdi> · <bdi>3 May 2024</bdi></div>' in shown
+    assert '<div class="card-where">bridge.html, characters 0–474 of the article</div>' in shown
     pdf = Passage(1, "Harbour text.", 1.0, Citation("harbour", "Harbour", "Port Weekly", "/x/harbour.pdf", 10, 90,
                                                     file=FilePosition(None, None, None, None, 3)))
-    assert '<div class="card-where">harbour.pdf, p. 3</div>' in h.render_card(pdf, 0)
+    assert '<div class="card-where">harbour.pdf, p. 3</div>' in h.render_card(card(pdf), 0)
     text = Passage(1, "T.", 1.0, Citation("a", "A", "S", "/x/a.txt", 5, 9, file=FilePosition(105, 109, 7, 8)))
-    assert '<div class="card-where">a.txt, lines 7–8 (characters 105–109)</div>' in h.render_card(text, 0)
+    assert '<div class="card-where">a.txt, lines 7–8 (characters 105–109)</div>' in h.render_card(card(text), 0)
 
 
 @pytest.mark.parametrize("raw,shown", [
@@ -191,33 +248,36 @@ def test_dates_are_written_as_people_write_them(raw, shown):
 
 def test_long_titles_carry_their_full_text_as_a_tooltip():
     title = "A very long title " * 8
-    card = h.render_card(passage(1, title=title), 0)
-    assert f'<span class="card-title" title="{h.escape(title.strip())}">' in card
+    shown = h.render_card(card(passage(1, title=title)), 0)
+    assert f'<span class="card-title" dir="auto" title="{h.escape(title.strip())}">' in shown
     panel = h.render_article(Document("d", "text", title, "", "/a.txt"), h.CitationRequest("d", 0, 2))
-    assert f'<div class="article-title" title="{h.escape(title.strip())}">' in panel
+    assert f'<div class="article-title" dir="auto" title="{h.escape(title.strip())}">' in panel
     # archive pages cut long titles in the file itself: the tooltip says there is no more
     cut = "Tenth report of the Special Adviser and Head of the United Nations …"
     listed = list_of([DocumentInfo("r", cut, "ReliefWeb", "/x/a.txt", 4)])
-    assert f'<td class="title" title="{cut} (the title is cut short in the file itself)">' in listed
+    assert f'<td class="title" dir="auto" title="{cut} (the title is cut short in the file itself)">' in listed
 
 
-def test_abstention_says_so_plainly_with_the_reason_and_folded_passages():
+def test_abstention_says_so_plainly_with_the_numbers_folded_under_why():
     reason = "no passage matches well enough: best similarity 0.23 + key-word coverage 0.00 = 0.23, below 1.00"
-    answer = Answer("What is the capital of Australia?", True, (passage(1), passage(2)), (), "", reason)
+    answer = Answer("What is the capital of Australia?", True, (passage(1), passage(2)), (), "", reason,
+                    Evidence(0.2312, 0.0))
     markup = h.render_answer(answer)
-    assert markup.startswith('<div class="abstained"><strong>The articles do not answer this question.</strong>'
-                             f'<div class="reason">Reason: {reason}.</div></div>'
-                             '<details class="closest"><summary>Closest passages (2), for you to judge</summary>')
+    assert markup.startswith(
+        '<div class="abstained"><strong>None of the articles answers this closely enough.</strong>'
+        f'<details class="why"><summary>Why?</summary><div class="reason">{reason}.</div>'
+        '<div class="reason">Best similarity 0.23, key-word coverage 0.00: strength 0.23.</div></details></div>'
+        '<details class="closest"><summary>Closest passages (2), for you to judge</summary>')
     assert "<details class=\"closest\" open" not in markup and "answer-sentences" not in markup
     assert markup.count('class="card"') == 2 and "closest match" in markup
-    assert h.render_answer(Answer("q", True, (), (), "", "the index is empty")) == (
-        '<div class="abstained"><strong>The articles do not answer this question.</strong>'
-        '<div class="reason">Reason: the index is empty.</div></div>')
+    assert h.render_answer(Answer("q", True, (), (), "", "no article matches the filter")) == (
+        '<div class="abstained"><strong>No article matches the filter, so there is nothing to answer from.'
+        '</strong></div>')
 
 
 def test_turns_show_searching_then_the_answer_or_a_message():
     pending = h.render_turn(h.ChatTurn("q?"), 0)
-    assert pending == ('<div class="turn" data-turn="0"><div class="question">q?</div><div class="reply">'
+    assert pending == ('<div class="turn" data-turn="0"><div class="question" dir="auto">q?</div><div class="reply">'
                        '<div class="searching">Searching the articles…</div></div></div>')
     message = h.render_turn(h.ChatTurn("q?", message=h.NO_INDEX_MESSAGE), 1)
     assert "<code>rag ingest PATH</code>" in message and 'class="notice"' in message
@@ -254,7 +314,7 @@ def test_history_is_the_earlier_questions_oldest_first():
 def test_highlight_wraps_exactly_the_cited_characters(start, end):
     document = Document("doc-1", ARTICLE, "T", "S", "/x/a.txt", url="https://example.org/a")
     markup = h.render_article(document, h.CitationRequest("doc-1", start, end, 2))
-    body = markup.split('<div class="article-text">', 1)[1].rsplit("</div></div>", 1)[0]
+    body = markup.split('<div class="article-text" dir="auto">', 1)[1].rsplit("</div></div>", 1)[0]
     before, rest = body.split('<mark class="cited">')
     inside, after = rest.split("</mark>")
     assert (html.unescape(before), html.unescape(inside), html.unescape(after)) == (
@@ -287,7 +347,8 @@ def test_article_panel_links_only_web_urls_and_handles_stale_citations():
 
 
 def test_citation_requests_from_the_browser_are_checked():
-    assert h.parse_citation_request({"doc_id": "d", "start": 3, "end": 9, "rank": 2}) == h.CitationRequest("d", 3, 9, 2)
+    assert h.parse_citation_request({"doc_id": "d", "start": 3, "end": 9, "number": 2}) == \
+        h.CitationRequest("d", 3, 9, 2)
     assert h.parse_citation_request({"doc_id": "d", "start": "3", "end": "9"}) == h.CitationRequest("d", 3, 9, 0)
     for bad in (None, [], {"doc_id": ""}, {"doc_id": 5, "start": 0, "end": 1}, {"doc_id": "d", "start": "x", "end": 1},
                 {"doc_id": "d", "start": 5, "end": 4}, {"doc_id": "d", "start": -1, "end": 4}):
@@ -304,14 +365,20 @@ def list_of(infos: list[DocumentInfo], match: str = "") -> str:
     return render_article_list(shown, matching, len(infos), sum(i.chunks for i in infos), match)
 
 
-def test_article_list_has_title_source_count_and_a_remove_button_each():
-    markup = list_of([DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27),
-                      DocumentInfo("b-2", "", "", "/x/two.md", 1)])
+def test_article_list_has_title_source_count_a_pin_and_a_remove_button_each():
+    infos = [DocumentInfo("a-1", "First", "Raseef22", "/x/one.txt", 27), DocumentInfo("b-2", "", "", "/x/two.md", 1)]
+    markup = list_of(infos)
     assert '<div class="summary">2 articles, 28 passages</div>' in markup
-    assert ('<tr data-doc="a-1"><td class="title" title="First">First</td><td>Raseef22</td><td class="num">27</td>'
-            '<td class="file" title="/x/one.txt">one.txt</td><td class="actions"><button class="remove" '
-            'data-remove="a-1" data-title="First">Remove</button></td></tr>') in markup
-    assert '<td class="title" title="b-2">b-2</td><td>-</td>' in markup
+    assert ('<tr data-doc="a-1"><td class="title" dir="auto" title="First">First</td><td dir="auto">Raseef22</td>'
+            '<td class="num">27</td><td class="file" title="/x/one.txt">one.txt</td><td class="actions">'
+            '<button class="pin" data-pin="a-1" data-title="First" aria-pressed="false" title="Pin: ask only about '
+            'pinned articles">Pin</button><button class="remove" data-remove="a-1" data-title="First">Remove</button>'
+            '</td></tr>') in markup
+    assert '<td class="title" dir="auto" title="b-2">b-2</td><td dir="auto">-</td>' in markup
+    pinned = render_article_list(infos, 2, 2, 28, "", {"b-2"})
+    assert ('<button class="pin" data-pin="b-2" data-title="b-2" aria-pressed="true" title="Pinned: the chat asks '
+            'only the pinned articles. Click to unpin.">Pinned</button>') in pinned
+    assert 'data-pin="a-1" data-title="First" aria-pressed="false"' in pinned
     empty = list_of([])
     assert "No articles are indexed yet. Add some with the Upload articles button above" in empty
     assert "in the Articles tab" not in empty  # it is the Articles tab
@@ -426,7 +493,7 @@ def test_the_chat_holds_questions_to_the_same_limits_as_the_api(backend, sample_
 
 
 def test_an_empty_index_gives_messages_not_tracebacks(backend):
-    chat, conversation, *_ = backend.answer_question(h.add_question((), "anything?"))
+    chat, _, conversation, *_ = backend.answer_question(h.add_question((), "anything?"))
     assert chat[-1].message == h.NO_INDEX_MESSAGE and "<code>rag ingest PATH</code>" in conversation
     status, articles = backend.index_views()
     assert "empty-index" in status and "No articles are indexed yet" in articles
@@ -439,21 +506,22 @@ def test_upload_copies_ingests_reports_and_remove_deletes_the_copy(backend, tmp_
     incoming.write_text(HONEY, encoding="utf-8")
     (tmp_path / "gradio-temp" / "photo.png").write_bytes(b"\x89PNG")
     progress = []
-    status, index_status, articles = backend.ingest_uploads(
+    status, index_status, articles, sources = backend.ingest_uploads(
         [str(incoming), str(tmp_path / "gradio-temp" / "photo.png")],
         lambda value, desc=None, unit=None: progress.append((value, desc, unit)))
     copy = backend.uploads_dir / "arctic_honey.txt"
     assert copy.read_text(encoding="utf-8") == HONEY
     assert "added: arctic honey.txt" in status and "not uploaded: photo.png" in status
     assert "your 1 article." in index_status and "Polar Gazette" in articles
+    assert sources["choices"] == [("Polar Gazette (1)", "Polar Gazette")]
     assert ((1, 1), "Reading files", "files") in progress and ((1, 1), "Saving the index", "steps") in progress
 
-    chat, conversation, *_ = backend.answer_question(h.add_question((), "Who leads the beekeepers in Tromsø?"))
+    chat, *_ = backend.answer_question(h.add_question((), "Who leads the beekeepers in Tromsø?"))
     assert chat[-1].answer.passages[0].citation.source == "Polar Gazette"
     doc_id = chat[-1].answer.passages[0].citation.doc_id
 
-    status, index_status, articles = backend.remove_article({"doc_id": doc_id})
-    assert "Removed “Arctic honey”." in status and "empty-index" in index_status
+    status, index_status, articles, sources, *_ = backend.remove_article({"doc_id": doc_id})
+    assert "Removed “Arctic honey”." in status and "empty-index" in index_status and sources["choices"] == []
     assert not copy.exists()
     assert "not in the index any more" in backend.remove_article({"doc_id": doc_id})[0]
 
@@ -498,7 +566,7 @@ def test_an_edited_file_uploaded_again_replaces_the_earlier_version(backend, tmp
         path.parent.mkdir()
         path.write_text(VOLCANO.format(height=height), encoding="utf-8")
     assert "added: volcano.md" in backend.ingest_uploads([str(first)])[0]
-    status, _, articles = backend.ingest_uploads([str(second)])
+    status, _, articles, _ = backend.ingest_uploads([str(second)])
     assert "updated: volcano.md" in status
     assert articles.count("<tr data-doc=") == 1 and "1 article, 1 passage<" in articles
     assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["volcano.md"]
@@ -514,7 +582,7 @@ def test_an_edited_file_that_fails_to_read_leaves_the_earlier_version(backend, t
     good.write_text('{"title": "Harbour news", "text": "The harbour reopened on Monday after the storm."}\n')
     bad.write_text("{not json\n")
     backend.ingest_uploads([str(good)])
-    status, _, articles = backend.ingest_uploads([str(bad)])
+    status, _, articles, _ = backend.ingest_uploads([str(bad)])
     assert "failed: feed.jsonl" in status and "Harbour news" in articles
     assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["feed.jsonl"]
     assert (backend.uploads_dir / "feed.jsonl").read_text() == good.read_text()
@@ -535,7 +603,7 @@ def test_follow_ups_are_asked_with_the_earlier_questions(tmp_path):
         index_dir = tmp_path
         calls: list = []
 
-        def ask(self, question, k=None, history=(), mode=None):
+        def ask(self, question, k=None, history=(), mode=None, where=None):
             self.calls.append((question, list(history)))
             return Answer(question, True, (), (), question, "nothing here")
 
@@ -564,3 +632,162 @@ def test_build_app_names_only_the_ask_endpoint(fake_engine):
     app = build_app(fake_engine)
     public = {fn.api_name for fn in app.fns.values() if fn.api_visibility == "public"}
     assert public == {"ask"}
+
+
+# kept conversations, filters and collections in ui/backend.py ---------------------------------
+
+
+NEWS = ("---\ntitle: {title}\nsource: {source}\ndate: {date}\n---\n{text}\n")
+
+
+def news_engine(tmp_path, name: str, articles: list[tuple[str, str, str, str]]):
+    """An engine with the fake embedder over (title, source, date, text) articles, one file each."""
+    from embeddings.fake import FakeEmbedder
+    from rag.engine import Engine
+    from tests.conftest import FAKE_SETTINGS
+
+    folder = tmp_path / f"{name}-files"
+    folder.mkdir()
+    for n, (title, source, date, text) in enumerate(articles):
+        (folder / f"a{n}.md").write_text(NEWS.format(title=title, source=source, date=date, text=text))
+    engine = Engine(FAKE_SETTINGS, tmp_path / name, embedder=FakeEmbedder(64))
+    engine.ingest([folder])
+    return engine
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """A backend over two collections: "harbour" (three dated articles) and "bees" (one)."""
+    from rag.conversations import ConversationStore
+    from ui.app import ChatBackend
+    from ui.collections import Collection, Collections
+
+    harbour = news_engine(tmp_path, "harbour", [
+        ("Harbour dredged", "Port Weekly", "2024-05-03", "The harbour of Kirkwall was dredged in May."),
+        ("Harbour ferries", "Port Weekly", "2024-06-10", "Ferries to the harbour of Kirkwall run again."),
+        ("Harbour fish", "Island Times", "2024-05-20", "Fish returned to the harbour of Kirkwall.")])
+    bees = news_engine(tmp_path, "bees", [("Arctic honey", "Polar Gazette", "2023-08-01", "Bees in Tromsø.")])
+    return ChatBackend(Collections([Collection(n, e, ConversationStore.in_index(e.index_dir))
+                                    for n, e in (("harbour", harbour), ("bees", bees))]))
+
+
+def ask_desk(backend, question, chat=(), conversation_id=None, collection="harbour", sources=(), since="",
+             until="", undated=False, pinned=()):
+    return backend.answer_question(h.add_question(chat, question), conversation_id, collection, list(sources), since,
+                                   until, undated, pinned)
+
+
+def test_each_answer_is_kept_and_the_page_reopens_the_latest(desk):
+    chat, cid, page, listed, *_ = ask_desk(desk, "What happened in the harbour?", sources=["Port Weekly"])
+    assert '<div class="asked-under" dir="auto">Filter: Port Weekly</div>' in page
+    assert {p.citation.source for p in chat[-1].answer.passages} == {"Port Weekly"}
+    chat, same, page, listed, *_ = ask_desk(desk, "And the ferries?", chat, cid)
+    assert same == cid and listed.count('<li class="saved') == 1 and "2 questions" in listed
+    collection, *opened = desk.page_load()
+    assert collection["value"] == "harbour"
+    reopened, reopened_id, reopened_page = opened[:3]
+    assert reopened == chat and reopened_id == cid and reopened_page == page
+    # the filter row is set to the filter of the last question (none)
+    assert [opened[5]["value"], opened[6], opened[7], opened[8], opened[9]] == [[], "", "", False, ()]
+    assert opened[5]["choices"] == [("Port Weekly (2)", "Port Weekly"), ("Island Times (1)", "Island Times")]
+
+
+def test_the_latest_conversation_of_any_collection_opens_with_its_filter(desk):
+    ask_desk(desk, "What happened in the harbour?")
+    chat, cid, *_ = ask_desk(desk, "Who keeps bees?", collection="bees", since="2023", until="2023")
+    collection, *opened = desk.page_load()
+    assert collection["value"] == "bees" and opened[1] == cid
+    assert (opened[6], opened[7]) == ("2023", "2023")
+
+
+def test_opening_and_deleting_conversations(desk):
+    first_chat, first, *_ = ask_desk(desk, "What happened in the harbour?", pinned=(("a0", "Harbour dredged"),))
+    second_chat, second, *_ = ask_desk(desk, "Any fish?")
+    shown = desk.open_conversation({"id": first}, "harbour")
+    assert shown[0] == first_chat and shown[1] == first and shown[9] == (("a0", "Harbour dredged"),)
+    assert "Only the pinned article:" in shown[10] and "Harbour dredged" in shown[10]
+    assert "no longer kept" in desk.open_conversation({"id": "nope"}, "harbour")[3]
+    # deleting another conversation keeps the open one; deleting the open one starts a new chat
+    chat, cid, _, listed, _ = desk.delete_conversation({"id": second}, "harbour", first, first_chat)
+    assert (chat, cid) == (first_chat, first) and f'data-conversation="{second}"' not in listed
+    chat, cid, page, listed, _ = desk.delete_conversation({"id": first}, "harbour", first, first_chat)
+    assert (chat, cid) == ((), None) and "appear here" in page and "<li" not in listed
+
+
+def test_a_bad_date_in_the_filter_is_a_message_not_an_exception(desk):
+    chat, *_ = ask_desk(desk, "What happened?", since="2024-13")
+    assert chat[-1].answer is None
+    assert chat[-1].message == ("Not asked. Filter, “since”: '2024-13' is not a date: use YYYY-MM-DD, YYYY-MM or "
+                                "YYYY. Correct it above, then ask again.")
+    assert "is not a date" in desk.check_filter("2024-13", "", ())
+    assert "ends (2024-05) before it starts (2024-06)" in desk.check_filter("2024-06", "2024-05", ())
+    assert desk.check_filter("2024-05", "2024-06", ()) == '<div class="filter-note empty"></div>'
+
+
+def test_a_month_and_pins_narrow_the_answer(desk):
+    chat, *_ = ask_desk(desk, "What happened in the harbour of Kirkwall?", since="2024-05", until="2024-05")
+    assert {p.citation.title for p in chat[-1].answer.passages} == {"Harbour dredged", "Harbour fish"}
+    pinned, note, listed = desk.toggle_pin({"doc_id": "a1", "title": "Harbour ferries"}, (), "harbour")
+    assert pinned == (("a1", "Harbour ferries"),) and 'aria-pressed="true"' in listed
+    chat, *_ = ask_desk(desk, "What happened in the harbour of Kirkwall?", pinned=pinned)
+    assert {p.citation.doc_id for p in chat[-1].answer.passages} == {"a1"}
+    assert desk.toggle_pin({"doc_id": "a1"}, pinned, "harbour")[0] == ()
+
+
+def test_pin_all_matching_pins_what_find_matches_and_says_how_many(desk, monkeypatch):
+    pinned, note, listed, status = desk.pin_matching("port weekly", (), "harbour")
+    assert pinned == (("a0", "Harbour dredged"), ("a1", "Harbour ferries"))
+    assert "Pinned the 2 articles matching “port weekly”" in status and listed.count('aria-pressed="true"') == 2
+    monkeypatch.setattr("ui.backend.MAX_PINNED", 1)
+    pinned, *_, status = desk.pin_matching("harbour", (), "harbour")
+    assert len(pinned) == 1 and "Pinned the first 1 of the 3 articles matching “harbour” (at most 1 at once)" in status
+    assert "Type words in Find first" in desk.pin_matching("  ", (), "harbour")[3]
+    assert "No article matches “zzz”" in desk.pin_matching("zzz", (), "harbour")[3]
+
+
+def test_switching_collection_starts_a_new_chat_over_its_articles(desk):
+    chat, cid, *_ = ask_desk(desk, "What happened in the harbour?")
+    switched = desk.switch_collection("bees")
+    assert switched[:2] == ((), None) and switched[5]["choices"] == [("Polar Gazette (1)", "Polar Gazette")]
+    assert "your 1 article." in switched[11] and "Arctic honey" in switched[12] and "Harbour" not in switched[12]
+    chat, *_ = ask_desk(desk, "Who keeps bees?", collection="bees")
+    assert chat[-1].answer.passages[0].citation.title == "Arctic honey"
+
+
+def test_a_read_only_server_keeps_no_conversation(fake_engine, sample_copy):
+    from fastapi.testclient import TestClient
+
+    from rag.conversations import FILE_NAME
+    from ui.app import ChatBackend
+    from ui.server import build_server_app
+
+    fake_engine.ingest([sample_copy])
+    backend = ChatBackend(fake_engine, read_only=True)
+    chat, cid, page, listed, *_ = backend.answer_question(h.add_question((), "why did Sadr cancel his itikaf?"))
+    assert chat[-1].answer is not None and cid is None
+    assert "read-only: conversations are not kept" in listed and "<li" not in listed
+    assert "read-only" in backend.page_load()[4]
+    app, _ = build_server_app(fake_engine, read_only=True)
+    with TestClient(app) as client:
+        refused = client.get("/api/conversations")
+        assert refused.status_code == 403 and refused.json() == {
+            "error": "this server is read-only (rag serve --read-only): it keeps no conversations"}
+        assert client.get("/api/collections").json()[0]["keeps_conversations"] is False
+    assert not (fake_engine.index_dir / FILE_NAME).exists()
+
+
+def test_the_conversation_list_escapes_titles_and_links_the_open_ones_exports():
+    from rag.conversations import ConversationSummary
+    from ui.conversation_list import render_conversation_list
+
+    kept = [ConversationSummary("c2", "<b>Why</b> did it?", "2024-05-03T09:00:00+00:00", "2024-05-04T09:00:00+00:00",
+                                3),
+            ConversationSummary("c1", "First", "2024-05-01T09:00:00+00:00", "2024-05-01T09:00:00+00:00", 1)]
+    markup = render_conversation_list(kept, "c2", "My news")
+    assert "&lt;b&gt;Why&lt;/b&gt; did it?" in markup and "<b>" not in markup
+    assert ('<a class="export-markdown" href="api/conversations/c2/markdown?collection=My+news" '
+            'download="b-why-b-did-it.md"') in markup
+    assert '<a class="export-json" href="api/conversations/c2?collection=My+news" download="b-why-b-did-it.json"' in markup
+    assert markup.count("conversation-export") == 1  # only the open one
+    assert "4 May 2024 · 3 questions" in markup and "1 May 2024 · 1 question<" in markup
+    assert "kept here" in render_conversation_list([], None, "x")

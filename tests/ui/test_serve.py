@@ -139,3 +139,30 @@ def test_read_only_articles_tab_only_lists(read_only_server, chromium_path):
             expect(page.get_by_role("button", name="Upload articles")).to_have_count(0)
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize(("indexes", "message"), [
+    (["a={index}", "a={other}"], "error: two --index folders are named 'a' ({index} and {other}): name one with "
+                                 "--index NAME=PATH"),
+    (["{index}", "again={index}/"], "error: the folder {index} is given twice (as 'index' and 'again')"),
+])
+def test_two_collections_with_one_name_or_folder_are_one_line(fake_index, tmp_path, indexes, message):
+    index, config = fake_index
+    values = {"index": index, "other": tmp_path / "other"}
+    args = [a for value in indexes for a in ("--index", value.format(**values))]
+    done = subprocess.run(rag_command("serve", *args, "--config", str(config), "--port", "0"), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if k != "RAG_AUTH"})
+    assert done.returncode == 2 and done.stderr.splitlines() == [message.format(**values)]
+
+
+def test_collections_are_named_after_their_folders_or_as_given():
+    from ui.collections import parse_index_option, plan_collections
+
+    assert parse_index_option("news=/data/news") == ("news", Path("/data/news"))
+    assert parse_index_option("My news=~/x") == ("My news", Path("~/x").expanduser())
+    assert parse_index_option("/data/a=b/index") == ("index", Path("/data/a=b/index"))  # "=" inside a path
+    assert parse_index_option("/data/rag index!") == ("rag index", Path("/data/rag index!"))
+    assert plan_collections([], Path("/data/index")) == [("index", Path("/data/index"))]
+    assert plan_collections(["/x/sample", "mine=/y/index"], Path("/z")) == [
+        ("sample", Path("/x/sample")), ("mine", Path("/y/index"))]
