@@ -36,6 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCES = (ROOT / "data" / "sample" / "iraq-archive.txt", ROOT / "data" / "eval" / "rgb" / "corpus.jsonl")
 QUESTIONS = (ROOT / "data" / "eval" / "seed-dev.jsonl", ROOT / "data" / "eval" / "rgb" / "questions-dev.jsonl")
 PASSAGES_PER_ARTICLE = 4
+SOURCE_COUNT = 20  # articles spread over 20 sources and 60 months (2020-2024), for filtered questions
+# Filtered questions: one source (5% of the passages: the selector inside the search) and one
+# source in one month (0.08%: a few hundred passages, searched exactly).
+FILTERS = {"query_one_source": {"sources": ("source-03",)},
+           "query_source_and_month": {"sources": ("source-03",), "since": "2023-05", "until": "2023-05"}}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -61,8 +66,11 @@ def write_corpus(path: Path, passages: int, pool: list[str], seed: int = 0) -> i
                     sentences.append(sentence)
                     words += len(sentence.split())
                 paragraphs.append(" ".join(sentences))
+            month = n // SOURCE_COUNT % 60
             out.write(json.dumps({"id": f"bulk{n:07d}", "title": f"Bulk article {n}",
-                                  "source": "bench", "text": "\n\n".join(paragraphs)}) + "\n")
+                                  "source": f"source-{n % SOURCE_COUNT:02d}",
+                                  "date": f"{2020 + month // 12}-{month % 12 + 1:02d}-{n % 28 + 1:02d}",
+                                  "text": "\n\n".join(paragraphs)}) + "\n")
     return articles
 
 
@@ -179,9 +187,24 @@ def _time_questions(engine, questions: list[str]) -> dict:
         engine.ask(question)
         wall.append((time.perf_counter() - w) * 1000)
         cpu.append((time.process_time() - c) * 1000)
-    return {"index_load_s": round(load, 2), "query_p50_ms": round(statistics.median(wall), 1),
-            "query_p95_ms": round(_percentile(wall, 95), 1), "query_cpu_p50_ms": round(statistics.median(cpu), 1),
-            "questions_timed": len(questions)}
+    results = {"index_load_s": round(load, 2), "query_p50_ms": round(statistics.median(wall), 1),
+               "query_p95_ms": round(_percentile(wall, 95), 1), "query_cpu_p50_ms": round(statistics.median(cpu), 1),
+               "questions_timed": len(questions)}
+    from rag.types import Where
+
+    for name, fields in FILTERS.items():
+        where, walls, cpus, found = Where(**fields), [], [], []
+        for question in questions:
+            w, c = time.perf_counter(), time.process_time()
+            answer = engine.ask(question, where=where)
+            walls.append((time.perf_counter() - w) * 1000)
+            cpus.append((time.process_time() - c) * 1000)
+            found.append(len(answer.passages))
+        results[f"{name}_p50_ms"] = round(statistics.median(walls), 1)
+        results[f"{name}_cpu_p50_ms"] = round(statistics.median(cpus), 1)
+        results[f"{name}_vs_unfiltered"] = round(statistics.median(walls) / results["query_p50_ms"], 2)
+        results[f"{name}_passages_min"] = min(found)  # k (5) whenever the filter holds that many
+    return results
 
 
 def _ann_recall(engine, questions: list[str], k: int = 10) -> dict:
