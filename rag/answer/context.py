@@ -9,17 +9,15 @@ retrieved passages is cited to a passage made for it: its paragraph, with exact 
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rag.ingest.sentences import paragraph_spans, sentence_spans
+from rag.ingest.sentences import paragraph_spans, piece_spans
 from rag.types import Document, FilePosition, Passage
 
 ArticleLookup = Callable[[str], "Document | None"]
 
-_FRAGMENT_BREAK = re.compile(r"\s(?:\.\.\.|…|·)\s")  # the same breaks as rag.retrieve.rerank.passage_pieces
 
 
 @dataclass(frozen=True)
@@ -31,23 +29,6 @@ class Placed:
     start: int
     end: int
     passage_rank: int | None
-
-
-def piece_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, snippet fragments ("a ... b") split apart, as
-    `rag.retrieve.rerank.passage_pieces` splits them."""
-    spans: list[tuple[int, int]] = []
-    for p_start, p_end in paragraph_spans(text):
-        for start, end in sentence_spans(text, p_start, p_end):
-            parts: list[tuple[int, int]] = []
-            cursor = start
-            for brk in _FRAGMENT_BREAK.finditer(text, start, end):
-                parts.append((cursor, brk.start()))
-                cursor = brk.end()
-            parts.append((cursor, end))
-            parts = [(a, b) for a, b in parts if len(text[a:b].split()) >= 3]
-            spans.extend(parts or [(start, end)])
-    return spans or ([(0, len(text))] if text.strip() else [])
 
 
 def passage_sentences(passages: list[Passage]) -> list[Placed]:

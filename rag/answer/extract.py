@@ -17,7 +17,7 @@ from rag.answer.cues import asks_significance
 from rag.answer.explain import Unit, explain, question_kind
 from rag.answer.ranker import Ranker
 from rag.answer_type import answer_type_score, expected_answer_type
-from rag.retrieve.rerank import passage_pieces
+from rag.ingest.sentences import passage_pieces
 from rag.types import AnswerSentence, Passage
 
 EmbedSentences = Callable[[list[str]], np.ndarray]  # texts -> unit vectors, one row per text

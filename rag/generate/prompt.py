@@ -1,7 +1,7 @@
 """The grounded prompt: the answer's passages cut into numbered sentences S<rank>.<n>.
 
 Each number maps to exact characters: sentence n of passage `rank` is `passage.text[a:b]` for
-the n-th span of `rag.retrieve.rerank.piece_spans`, which is the article's text at
+the n-th span of `rag.ingest.sentences.piece_spans`, which is the article's text at
 `citation.start + a` to `citation.start + b`. The wording of the instructions is fixed: a
 labelled set of written sentences was made with it.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
-from rag.retrieve.rerank import piece_spans
+from rag.ingest.sentences import piece_spans
 
 if TYPE_CHECKING:  # rag.types may hang a Generated on an Answer: no import cycle
     from rag.types import Passage

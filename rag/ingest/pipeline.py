@@ -26,7 +26,7 @@ from rag.language import detect_language, keyword_tokens
 from rag.language.detect import CONFIDENT
 from rag.ingest.chunker import chunk_document
 from rag.ingest.readers import ReadLimits, find_files, iter_documents
-from rag.retrieve.rerank import piece_spans
+from rag.ingest.sentences import piece_spans
 from rag.types import Chunk, Document, FileFailure, IngestReport
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

@@ -25,6 +25,8 @@ _END = regex.compile(r"""(?:(?:[.!?؟۔।]+|…)["'”’)\]»]*(?=\s+["'“‘
 # Clauses, where an over-long sentence may be cut before its words are: ; and the Arabic comma
 # and semicolon (Arabic prose runs long sentences on with them), each followed by a space.
 _CLAUSE_END = regex.compile(r"[;،؛](?=\s)")
+# Snippet fragments: search-result excerpts join unrelated bits with "...", "…" or "·".
+_FRAGMENT_BREAK = re.compile(r"\s(?:\.\.\.|…|·)\s")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -78,3 +80,25 @@ def _is_initial(text: str, dot: int) -> bool:
     before = text[max(0, dot - 2):dot]
     return len(before) == 2 and before[1].isupper() and not before[0].isalnum()
 
+
+def piece_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a passage, snippet fragments ("a ... b") split apart
+    (fragments of three words or more; a sentence of none stays whole): the pieces whose tokens
+    and vectors are stored at ingest, the sentences an answer is made of, and the numbered
+    evidence sentences of a generated answer."""
+    spans: list[tuple[int, int]] = []
+    for p_start, p_end in paragraph_spans(text):
+        for start, end in sentence_spans(text, p_start, p_end):
+            parts, at = [], start
+            for brk in _FRAGMENT_BREAK.finditer(text, start, end):
+                parts.append((at, brk.start()))
+                at = brk.end()
+            parts.append((at, end))
+            kept = [(a, b) for a, b in parts if len(text[a:b].split()) >= 3]
+            spans.extend(kept if len(parts) > 1 and kept else [(start, end)])
+    return spans or ([(0, len(text))] if text.strip() else [])
+
+
+def passage_pieces(text: str) -> list[str]:
+    """The sentences of a passage (`piece_spans`), as text."""
+    return [text[a:b] for a, b in piece_spans(text)]

@@ -7,32 +7,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
-from rag.ingest.sentences import paragraph_spans, sentence_spans
-
-_FRAGMENT_BREAK = re.compile(r"\s(?:\.\.\.|…|·)\s")
-
-def piece_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of a passage, with snippet fragments ("a ... b") split
-    apart; the whole passage when it has none."""
-    spans: list[tuple[int, int]] = []
-    for p_start, p_end in paragraph_spans(text):
-        for start, end in sentence_spans(text, p_start, p_end):
-            parts, at = [], start
-            for brk in _FRAGMENT_BREAK.finditer(text, start, end):
-                parts.append((at, brk.start()))
-                at = brk.end()
-            parts.append((at, end))
-            kept = [(a, b) for a, b in parts if len(text[a:b].split()) >= 3]
-            spans.extend(kept if len(parts) > 1 and kept else [(start, end)])
-    return spans or [(0, len(text))]
-
-
-def passage_pieces(text: str) -> list[str]:
-    """Sentences of a passage, with snippet fragments ("a ... b") split apart."""
-    return [text[a:b] for a, b in piece_spans(text)]
+from rag.ingest.sentences import passage_pieces
 
 
 def sentence_coverage(groups: Sequence[tuple[str, ...]], passage: str, tokenize) -> float:

@@ -3,7 +3,8 @@ import numpy as np
 from rag.index.sparse import keyword_tokens
 from rag.retrieve.diversity import select_diverse
 from rag.answer_type import answer_type_score, expected_answer_type
-from rag.retrieve.rerank import passage_pieces, sentence_coverage
+from rag.ingest.sentences import passage_pieces
+from rag.retrieve.rerank import sentence_coverage
 
 
 def test_tokens_survive_dropped_apostrophes_quotes_and_case():
