@@ -60,6 +60,7 @@ class Turn:
     answer: Answer | None = None
     message: str = ""
     where: Where | None = None
+    writing: bool = False  # the user's model is still writing the answer (shown as it comes; never kept)
 
     @property
     def pending(self) -> bool:

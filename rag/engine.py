@@ -26,6 +26,7 @@ from rag.retrieve.retriever import Retriever
 from rag.types import Answer, Document, DocumentInfo, Evidence, IngestReport, Passage, Where
 
 if TYPE_CHECKING:
+    from rag.generate import Generation
     from rag.index.milvus_migrate import MigrationReport
 
 
@@ -161,14 +162,16 @@ class Engine:
         return reader
 
     def ask(self, question: str, k: int | None = None, history: Sequence[str] = (),
-            mode: str | None = None, where: Where | None = None) -> Answer:
+            mode: str | None = None, where: Where | None = None, generate: bool | None = None) -> Answer:
         """The top-k passages answering `question`, with citations and an extractive answer.
 
         `history` holds the earlier questions of the same chat, oldest first, so follow-ups
         ("why did he cancel it?") are searched with their subject. `mode` overrides the
         configured retrieval mode (dense, keyword, hybrid). `where` asks only some articles
         (sources, a date range, article ids: rag.types.Where); the search itself is limited,
-        so k passages come back when the articles hold k.
+        so k passages come back when the articles hold k. `generate` (None: as
+        `answer.generator` says) adds the answer the user's own model writes over the passages,
+        each sentence verified (`Answer.generated`; rag.generate).
         """
         question = question.strip()
         if not question:
@@ -216,8 +219,31 @@ class Engine:
                 self._sentence_vectors(store, {h.chunk_id: stored[h.chunk_id].chunk.text for h in hits}),
                 terms.tokenize, self.settings.answer.max_sentences, store.document,
                 default_ranker() if self.settings.answer.explain_order == "learned" else None)
-        return Answer(question, abstained, tuple(passages) + extraction.added_passages, extraction.sentences, query,
-                      reason, evidence if hits else None, extraction.note, len(extraction.added_passages))
+        answer = Answer(question, abstained, tuple(passages) + extraction.added_passages, extraction.sentences,
+                        query, reason, evidence if hits else None, extraction.note, len(extraction.added_passages))
+        if self.generates(generate):
+            from rag.generate import generate_answer
+
+            answer = replace(answer, generated=generate_answer(
+                question, answer, self.settings, self.embedder.embed, self._article_text, history))
+        return answer
+
+    def generates(self, generate: bool | None = None) -> bool:
+        """Whether a question asked with `generate` gets a written answer (None: the config's
+        answer.generator)."""
+        return self.settings.answer.generator == "llm" if generate is None else generate
+
+    def write_answer(self, answer: Answer, history: Sequence[str] = ()) -> "Generation":
+        """The user's model writing an answer over `answer`'s passages, streamed: each sentence
+        once complete and verified, then the result (rag.generate.Generation; close() cancels it).
+        For the chat and the REST stream; `ask(..., generate=True)` is the same, run to the end."""
+        from rag.generate import generate
+
+        return generate(answer.question, answer, self.settings, self.embedder.embed, self._article_text, history)
+
+    def _article_text(self, doc_id: str) -> str | None:
+        document = self.document(doc_id)
+        return document.text if document is not None else None
 
     def query_terms(self, store: IndexStore, query: str) -> QueryTerms:
         """The question's key words for this index: its language detected among the index's

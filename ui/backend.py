@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Iterator, TYPE_CHECKING, Any, Sequence
 
 from rag.conversations import Conversation, ConversationsError, Turn
 from rag.errors import IndexMissingError, IndexProblem
@@ -150,34 +151,67 @@ class ChatBackend:
 
     # asking ------------------------------------------------------------------------------------
 
-    def submit_question(self, question: str, chat: handlers.Chat, collection: str | None = None) -> tuple:
+    def submit_question(self, question: str, chat: handlers.Chat, collection: str | None = None,
+                        conversation_id: str | None = None) -> tuple:
         """Show the question at once, clear the article panel, and lock the input until its
-        answer is in."""
+        answer is in. A question asked while the model still writes the previous answer stops
+        that one (the event is cancelled): its turn keeps the extractive answer, and says so."""
+        chosen = self.collection(collection)
+        if chat and chat[-1].writing:
+            stopped = replace(chat[-1], writing=False, answer=replace(chat[-1].answer, generated=replace(
+                chat[-1].answer.generated, fallback="Stopped: you asked another question before your model finished.",
+                outcome="cancelled")))
+            chat = tuple(chat[:-1]) + (stopped,)
+            conversation_id, _ = self.keep(chosen, conversation_id, stopped)
         updated = handlers.add_question(chat, question or "")
         if updated == tuple(chat):  # nothing typed
-            return _update(), chat, _update(), _update(), _update()
+            return _update(), chat, _update(), _update(), _update(), conversation_id
         return (_update(value="", interactive=False), updated,
-                handlers.render_conversation(updated, self.rendering(self.collection(collection))),
-                _update(interactive=False), handlers.render_article_placeholder())
+                handlers.render_conversation(updated, self.rendering(chosen)),
+                _update(interactive=False), handlers.render_article_placeholder(), conversation_id)
 
     def answer_question(self, chat: handlers.Chat, conversation_id: str | None = None, collection: str | None = None,
                         sources: Sequence[str] | None = None, since: str | None = "", until: str | None = "",
-                        undated: bool = False, pinned: Pinned = ()) -> tuple:
+                        undated: bool = False, pinned: Pinned = (), write: bool = False) -> Iterator[tuple]:
         """Ask the pending question under the filter row's filter, with the earlier questions as
-        history; keep the turn in the conversation. Returns (chat, conversation id, the
-        conversation, the list of conversations, the input, the Ask button).
-
-        To show an answer as it comes (sentences written one by one), make this a generator:
-        yield `self.chat_view(...) + locked` for each partial turn, then the final tuple below;
-        handlers.render_turn draws a partial answer like any other."""
+        history; keep the turn in the conversation. Yields (chat, conversation id, the
+        conversation, the list of conversations, the input, the Ask button): once when the
+        answer is in, and with `write` (the user's model writes the answer) once more per
+        sentence it writes and that holds, the input open meanwhile (a new question stops it)."""
         unlock = (_update(interactive=True), _update(interactive=True))
         chosen = self.collection(collection)
         if not chat or not chat[-1].pending:
-            return (chat, conversation_id, _update(), _update()) + unlock
+            yield (chat, conversation_id, _update(), _update()) + unlock
+            return
         turn = self.answer(chosen, chat, sources, since, until, undated, pinned)
         chat = tuple(chat[:-1]) + (turn,)
+        if write and turn.answer is not None and not turn.answer.abstained:
+            turn = yield from self._written(chosen, chat, conversation_id, turn, unlock)
+            chat = tuple(chat[:-1]) + (turn,)
         conversation_id, problem = self.keep(chosen, conversation_id, turn)
-        return self.chat_view(chosen, chat, conversation_id, problem) + unlock
+        yield self.chat_view(chosen, chat, conversation_id, problem) + unlock
+
+    def _written(self, chosen: Collection, chat: handlers.Chat, conversation_id: str | None, turn: Turn,
+                 unlock: tuple) -> Iterator[tuple]:
+        """Stream the user's model's answer into the last turn; returns the settled turn."""
+        from rag.generate import Finished, SentenceReady
+        from rag.generate.result import Generated
+
+        generation = chosen.engine.write_answer(turn.answer, handlers.earlier_questions(chat))
+        partial = Generated(chosen.engine.settings.llm.model or "your model")
+        try:
+            writing = replace(turn, answer=replace(turn.answer, generated=partial), writing=True)
+            yield self.chat_view(chosen, tuple(chat[:-1]) + (writing,), conversation_id) + unlock
+            for event in generation:
+                if isinstance(event, SentenceReady) and event.sentence.shown:
+                    partial = replace(partial, sentences=partial.sentences + (event.sentence,))
+                    writing = replace(writing, answer=replace(turn.answer, generated=partial))
+                    yield self.chat_view(chosen, tuple(chat[:-1]) + (writing,), conversation_id) + unlock
+                elif isinstance(event, Finished):
+                    return replace(turn, answer=replace(turn.answer, generated=event.generated))
+        finally:
+            generation.close()  # a new question (or a closed page) stops the model
+        return turn
 
     def answer(self, collection: Collection, chat: handlers.Chat, sources: Sequence[str] | None, since: str | None,
                until: str | None, undated: bool, pinned: Pinned) -> Turn:

@@ -24,6 +24,7 @@ from rag.ingest.pipeline import file_sha256
 from rag.ingest.readers import SUPPORTED_SUFFIXES
 from rag.types import Answer, Citation, Document, FilePosition, IngestReport, Passage, Where
 from rag.wording import describe_location, readable_date, title_tooltip, written_key_words
+from ui.written import render_fallback, render_written
 
 NO_INDEX_MESSAGE = ("No articles are indexed yet. Upload articles in the Articles tab, or run "
                     "`rag ingest PATH` in a terminal, then ask again.")
@@ -114,7 +115,7 @@ def render_turn(turn: ChatTurn, index: int, rendering: Rendering = Rendering()) 
     if described := describe_where(turn.where):
         parts.append(f'<div class="asked-under" dir="auto">Filter: {escape(described)}</div>')
     if turn.answer is not None:
-        parts.append(render_answer(turn.answer, index, rendering))
+        parts.append(render_answer(turn.answer, index, rendering, turn.writing))
         parts.append(render_answer_tools(turn))
     elif turn.message:
         parts.append(f'<div class="notice">{inline_code(turn.message)}</div>')
@@ -123,7 +124,7 @@ def render_turn(turn: ChatTurn, index: int, rendering: Rendering = Rendering()) 
     return f'<div class="turn" data-turn="{index}">{question}<div class="reply">{"".join(parts)}</div></div>'
 
 
-def render_answer(answer: Answer, turn: int = 0, rendering: Rendering = Rendering()) -> str:
+def render_answer(answer: Answer, turn: int = 0, rendering: Rendering = Rendering(), writing: bool = False) -> str:
     """The extractive answer with [n] markers (the cards' numbers, rag.answer.cards), the note on
     what the articles do not tell, and a card per passage: those that matter open, the others
     folded under "More passages". An abstention says so in plain words, the numbers behind it
@@ -144,16 +145,14 @@ def render_answer(answer: Answer, turn: int = 0, rendering: Rendering = Renderin
             parts.append(f'<details class="closest"><summary>Closest passages ({len(shown)}), for you to judge'
                          f'</summary><div class="cards">{"".join(html_of.values())}</div></details>')
         return "".join(parts)
-    by_rank = {c.passage.rank: c for c in shown}
-    items = []
-    for sentence in answer.answer:
-        card = by_rank.get(sentence.passage_rank)
-        marker = (f'<a href="#" class="marker" {cite_attributes(card.passage.citation, card.number, turn)}'
-                  f' title="Show in the article">[{card.number}]</a>') if card else ""
-        items.append(f'<li dir="auto">{escape(sentence.sentence)} {marker}</li>')
-    if items:
-        parts.append(f'<ul class="answer-sentences">{"".join(items)}</ul>')
-    if answer.note:
+    generated = answer.generated
+    if generated is not None and (writing or not generated.fallback):
+        parts.append(render_written(generated, shown, turn, writing))  # the user's model's answer (ui/written.py)
+    else:
+        parts.append(_extractive_sentences(answer, shown, turn))
+        if generated is not None:
+            parts.append(render_fallback(generated))
+    if answer.note and not (generated is not None and not generated.fallback):
         parts.append(f'<div class="answer-note" dir="auto">{escape(answer.note)}</div>')
     opened = "".join(html_of[c.number] for c in shown if not c.folded)
     folded = [html_of[c.number] for c in shown if c.folded]
@@ -163,6 +162,18 @@ def render_answer(answer: Answer, turn: int = 0, rendering: Rendering = Renderin
         parts.append(f'<details class="more-passages"><summary>More passages ({len(folded)})</summary>'
                      f'<div class="cards">{"".join(folded)}</div></details>')
     return "".join(parts)
+
+
+def _extractive_sentences(answer: Answer, shown: list[Card], turn: int) -> str:
+    """The extractive answer's sentences, each with its card's [n]."""
+    by_rank = {c.passage.rank: c for c in shown}
+    items = []
+    for sentence in answer.answer:
+        card = by_rank.get(sentence.passage_rank)
+        marker = (f'<a href="#" class="marker" {cite_attributes(card.passage.citation, card.number, turn)}'
+                  f' title="Show in the article">[{card.number}]</a>') if card else ""
+        items.append(f'<li dir="auto">{escape(sentence.sentence)} {marker}</li>')
+    return f'<ul class="answer-sentences">{"".join(items)}</ul>' if items else ""
 
 
 def render_abstention(answer: Answer) -> str:

@@ -209,6 +209,15 @@ element.addEventListener('click', (event) => {
 """
 
 CSS = """
+.writing { color: var(--body-text-color-subdued); font-style: italic; margin: 0 0 8px; }
+.written-by { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 0 0 6px; cursor: help; }
+.answer-sentences.written li.quoted { list-style: none; margin-left: -1.2em; padding-left: 0.6em;
+  border-left: 3px solid var(--border-color-accent-subdued); }
+.quoted-label { font-size: 0.72em; text-transform: uppercase; letter-spacing: 0.05em; padding: 0 5px;
+  border-radius: 4px; border: 1px solid var(--border-color-primary); color: var(--body-text-color-subdued);
+  margin-right: 4px; }
+.written-fallback { color: var(--body-text-color-subdued); font-size: 0.88em; margin: -4px 0 10px;
+  padding-left: 10px; border-left: 3px solid #d97706; }
 .gradio-container { max-width: 1500px !important; }
 #page-header h1 { font-size: 1.45rem; margin: 0.2rem 0 0.1rem; }
 #page-header p { margin: 0; color: var(--body-text-color-subdued); }

@@ -1,8 +1,9 @@
 """Which passages a reader sees first, and how they are numbered: for every layer that shows an
 Answer (the chat, the Markdown export, `rag ask`).
 
-Numbers follow the answer: the passage of the answer's first sentence is [1], the next passage
-it cites [2], and so on; the passages the answer does not cite come after, in rank order. The
+Numbers follow the answer shown (the written one when the user's model wrote it, else the
+extractive one): the passage of the answer's first sentence is [1], the next passage it cites
+[2], and so on; the passages the answer does not cite come after, in rank order. The
 answer's own passages are always shown; the others are shown when they are close to the best
 one (a relevance `score` of at least RELEVANCE_FLOOR, 1.0 being the best candidate), and folded
 under "more passages" otherwise: they matched a word or two, and are there to judge, not to read.
@@ -32,9 +33,25 @@ class Card:
     folded: bool
 
 
+def cited_ranks(answer: Answer) -> list[int]:
+    """The ranks of the passages the shown answer cites, in order of first use: the written
+    answer's (its sentences' citations, or their evidence's passages) when one is shown, else
+    the extractive answer's."""
+    generated = answer.generated
+    if generated is not None and not generated.fallback:
+        ranks = []
+        for sentence in generated.sentences:
+            if sentence.shown_as == "written":
+                ranks += list(sentence.citations)
+            elif sentence.shown_as == "evidence":
+                ranks += [e.rank for e in sentence.evidence]
+        return list(dict.fromkeys(ranks))
+    return list(dict.fromkeys(s.passage_rank for s in answer.answer))
+
+
 def cards(answer: Answer, floor: float = RELEVANCE_FLOOR) -> list[Card]:
     """The answer's passages in reading order (see the module docstring)."""
-    cited = list(dict.fromkeys(s.passage_rank for s in answer.answer))
+    cited = cited_ranks(answer)
     first_context = len(answer.passages) - answer.context_passages + 1  # ranks from here were added
     by_rank = {p.rank: p for p in answer.passages}
     order = [r for r in cited if r in by_rank] + [p.rank for p in answer.passages if p.rank not in cited]

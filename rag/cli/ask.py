@@ -27,10 +27,13 @@ from rag.wording import written_key_words
 @click.option("--doc", "doc_ids", multiple=True, metavar="DOC_ID", help="Only this article (repeat for several; see `rag docs`).")
 @click.option("--undated", type=click.Choice(["exclude", "include"]), default="exclude", show_default=True,
               help="With --since/--until: whether articles without a date are asked too.")
+@click.option("--generate/--no-generate", default=None,
+              help="Have your model write the answer (each sentence checked against what it cites); "
+                   "default: answer.generator in the config. Needs llm.base_url.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 @_common
 def ask(make_engine, settings, question, questions_file, k, mode, sources, since, until, doc_ids, undated,
-        as_json) -> None:
+        generate, as_json) -> None:
     """Answer QUESTION with cited passages from the articles (or from some of them: --source,
     --since, --until, --doc)."""
     if question and questions_file:
@@ -42,7 +45,7 @@ def ask(make_engine, settings, question, questions_file, k, mode, sources, since
     where.days()  # a bad date says so before anything loads
     engine = make_engine()
     for i, q in enumerate(questions):
-        answer = engine.ask(q, k=k, mode=mode, where=None if where.empty else where)
+        answer = engine.ask(q, k=k, mode=mode, where=None if where.empty else where, generate=generate)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
@@ -61,10 +64,22 @@ def format_answer(answer: Answer, width: int = 100) -> str:
         lines += ["", "The articles do not answer this question.", f"({answer.reason})"]
         if answer.passages:
             lines += ["", "Closest passages, for you to judge:"]
+    elif answer.generated is not None and not answer.generated.fallback:
+        lines += ["", f"Answer (written by {answer.generated.model}, each sentence checked):"]
+        for sentence in answer.generated.sentences:
+            marks = "".join(f" [{number[r]}]" for r in sentence.citations if r in number)
+            if sentence.shown_as == "written":
+                lines.append(textwrap.fill(f"{sentence.text}{marks}", width, initial_indent="  ",
+                                           subsequent_indent="  "))
+            elif sentence.shown_as == "evidence":  # the model's sentence did not hold: its evidence instead
+                lines += [textwrap.fill(f"“{e.text}” [{number.get(e.rank, e.rank)}] (quoted from the article)", width,
+                                        initial_indent="  ", subsequent_indent="  ") for e in sentence.evidence]
     elif answer.answer:
         lines += ["", "Answer:"]
         lines += [textwrap.fill(f"{s.sentence} [{number[s.passage_rank]}]", width, initial_indent="  ",
                                 subsequent_indent="  ") for s in answer.answer]
+    if answer.generated is not None and answer.generated.fallback:
+        lines += ["", textwrap.fill(f"({answer.generated.fallback})", width, initial_indent="  ", subsequent_indent="  ")]
     if answer.note:
         lines += ["", textwrap.fill(answer.note, width, initial_indent="  ", subsequent_indent="  ")]
     folded_header = not answer.abstained

@@ -4,7 +4,7 @@ answer stands when it does (`Generated.to_json` is the "generated" object of `ra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from rag.generate.verify import Checks
 
@@ -59,6 +59,22 @@ class GeneratedSentence:
                 "evidence": [e.to_json() for e in self.evidence], "verified": self.verified,
                 "shown_as": self.shown_as, "reason": self.reason}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any], passages: Sequence[Any]) -> "GeneratedSentence":
+        """The sentence `to_json` wrote; each evidence span's text is read back from the
+        passage of its rank (evidence sentences are sentences of the cited passages)."""
+        by_rank = {p.rank: p for p in passages}
+        spans = []
+        for e in data.get("evidence", ()):
+            passage = by_rank.get(int(e["rank"]))
+            text = ""
+            if passage is not None:
+                offset = passage.citation.start
+                text = passage.text[int(e["start"]) - offset:int(e["end"]) - offset]
+            spans.append(EvidenceSpan(int(e["rank"]), int(e["start"]), int(e["end"]), text))
+        return cls(str(data["text"]), tuple(int(r) for r in data.get("citations", ())), tuple(spans),
+                   bool(data.get("verified")), data.get("shown_as", "dropped"), str(data.get("reason", "")))
+
 
 @dataclass(frozen=True)
 class Generated:
@@ -82,6 +98,15 @@ class Generated:
 
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model, "sentences": [s.to_json() for s in self.sentences], "fallback": self.fallback}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], passages: Sequence[Any]) -> "Generated":
+        """The result `to_json` wrote, over the answer's `passages` (for the evidence texts)."""
+        fallback = str(data.get("fallback", ""))
+        sentences = tuple(GeneratedSentence.from_json(s, passages) for s in data.get("sentences", ()))
+        written = any(s.shown_as == "written" for s in sentences)
+        return cls(str(data.get("model", "")), sentences, fallback,
+                   "written" if written and not fallback else "unverified")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ import pytest
 
 from embeddings.fake import FakeEmbedder
 from rag.config import Settings
-from rag.generate.models import MODELS, cached
 from rag.types import Answer, Citation, Passage
 
 ARTICLES = {
@@ -41,10 +40,6 @@ ARTICLES = {
 }
 # An article whose text begins before the passage: citation offsets are not 0.
 PREFIX = "Portmere news in brief.\n\n"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "llm_server: starts a real llama.cpp server (xllamacpp) over SmolLM2")
 
 
 def article_text(doc_id: str) -> str:
@@ -65,15 +60,6 @@ def answer_for(question: str, doc_ids: list[str], abstained: bool = False) -> An
 @pytest.fixture(scope="session")
 def embed():
     return FakeEmbedder(64).embed
-
-
-@pytest.fixture(scope="session")
-def smollm2() -> Path:
-    path = cached("smollm2-135m")
-    if path is None:
-        pytest.fail(f"{MODELS['smollm2-135m'].path()} is missing or damaged: `make test` fetches it "
-                    "(python -m rag.generate.models fetch smollm2-135m); these tests never skip")
-    return path
 
 
 class LlamaServer:
