@@ -191,6 +191,13 @@ class ChatBackend:
         conversation_id, problem = self.keep(chosen, conversation_id, turn)
         yield self.chat_view(chosen, chat, conversation_id, problem) + unlock
 
+    def answered(self, *args: Any, **kwargs: Any) -> tuple:
+        """`answer_question` run to its end: the last view (for callers that do not stream)."""
+        last: tuple = ()
+        for last in self.answer_question(*args, **kwargs):
+            pass
+        return last
+
     def _written(self, chosen: Collection, chat: handlers.Chat, conversation_id: str | None, turn: Turn,
                  unlock: tuple) -> Iterator[tuple]:
         """Stream the user's model's answer into the last turn; returns the settled turn."""

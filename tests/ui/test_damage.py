@@ -60,6 +60,6 @@ def test_the_chat_shows_the_message_and_takes_questions_again(tmp_path):
     backend = ChatBackend(Engine(FAKE_SETTINGS.with_updates(retrieval={"mode": "keyword"}), _garbled_index(tmp_path),
                                  embedder=FakeEmbedder(64)))
     chat = handlers.add_question((), "Sadr cancelled itikaf")
-    chat, _, page, _, question, ask = backend.answer_question(chat)
+    chat, _, page, _, question, ask = backend.answered(chat)
     assert "keyword-1 is damaged" in chat[-1].message and "rag check --repair" in page
     assert question["interactive"] is True and ask["interactive"] is True

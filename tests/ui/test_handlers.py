@@ -488,12 +488,12 @@ def backend(fake_engine):
 
 def test_the_chat_holds_questions_to_the_same_limits_as_the_api(backend, sample_copy):
     backend.engine.ingest([sample_copy])
-    chat, *_ = backend.answer_question(h.add_question((), "why " * 600))
+    chat, *_ = backend.answered(h.add_question((), "why " * 600))
     assert chat[-1].answer is None and "characters long; at most" in chat[-1].message
 
 
 def test_an_empty_index_gives_messages_not_tracebacks(backend):
-    chat, _, conversation, *_ = backend.answer_question(h.add_question((), "anything?"))
+    chat, _, conversation, *_ = backend.answered(h.add_question((), "anything?"))
     assert chat[-1].message == h.NO_INDEX_MESSAGE and "<code>rag ingest PATH</code>" in conversation
     status, articles = backend.index_views()
     assert "empty-index" in status and "No articles are indexed yet" in articles
@@ -516,7 +516,7 @@ def test_upload_copies_ingests_reports_and_remove_deletes_the_copy(backend, tmp_
     assert sources["choices"] == [("Polar Gazette (1)", "Polar Gazette")]
     assert ((1, 1), "Reading files", "files") in progress and ((1, 1), "Saving the index", "steps") in progress
 
-    chat, *_ = backend.answer_question(h.add_question((), "Who leads the beekeepers in Tromsø?"))
+    chat, *_ = backend.answered(h.add_question((), "Who leads the beekeepers in Tromsø?"))
     assert chat[-1].answer.passages[0].citation.source == "Polar Gazette"
     doc_id = chat[-1].answer.passages[0].citation.doc_id
 
@@ -570,7 +570,7 @@ def test_an_edited_file_uploaded_again_replaces_the_earlier_version(backend, tmp
     assert "updated: volcano.md" in status
     assert articles.count("<tr data-doc=") == 1 and "1 article, 1 passage<" in articles
     assert sorted(p.name for p in backend.uploads_dir.iterdir()) == ["volcano.md"]
-    chat, *_ = backend.answer_question(h.add_question((), "How high did the lava rise above Etna's crater?"))
+    chat, *_ = backend.answered(h.add_question((), "How high did the lava rise above Etna's crater?"))
     texts = [p.text for p in chat[-1].answer.passages]
     assert "450 metres" in texts[0] and not any("300 metres" in t for t in texts)
 
@@ -611,7 +611,7 @@ def test_follow_ups_are_asked_with_the_earlier_questions(tmp_path):
     backend = ChatBackend(engine)
     chat = ()
     for question in ("why did Sadr cancel his itikaf?", "Why did he cancel it?"):
-        chat, *_ = backend.answer_question(h.add_question(chat, question))
+        chat, *_ = backend.answered(h.add_question(chat, question))
     assert engine.calls == [("why did Sadr cancel his itikaf?", []),
                             ("Why did he cancel it?", ["why did Sadr cancel his itikaf?"])]
     chat, *_ = backend.new_chat()
@@ -673,7 +673,7 @@ def desk(tmp_path):
 
 def ask_desk(backend, question, chat=(), conversation_id=None, collection="harbour", sources=(), since="",
              until="", undated=False, pinned=()):
-    return backend.answer_question(h.add_question(chat, question), conversation_id, collection, list(sources), since,
+    return backend.answered(h.add_question(chat, question), conversation_id, collection, list(sources), since,
                                    until, undated, pinned)
 
 
@@ -763,7 +763,7 @@ def test_a_read_only_server_keeps_no_conversation(fake_engine, sample_copy):
 
     fake_engine.ingest([sample_copy])
     backend = ChatBackend(fake_engine, read_only=True)
-    chat, cid, page, listed, *_ = backend.answer_question(h.add_question((), "why did Sadr cancel his itikaf?"))
+    chat, cid, page, listed, *_ = backend.answered(h.add_question((), "why did Sadr cancel his itikaf?"))
     assert chat[-1].answer is not None and cid is None
     assert "read-only: conversations are not kept" in listed and "<li" not in listed
     assert "read-only" in backend.page_load()[4]
