@@ -15,7 +15,7 @@ import html
 from typing import Sequence
 
 from rag.answer.cards import Card
-from rag.generate.result import Generated, GeneratedSentence
+from rag.generate.result import KEPT, Generated, GeneratedSentence
 
 WRITTEN_HELP = ("Written by your model from the passages below. Every sentence was checked against the sentences it "
                 "cites: names and numbers must be in them, its words covered, its meaning close. A sentence that did "
@@ -60,6 +60,8 @@ def _items(sentence: GeneratedSentence, by_rank: dict[int, Card], turn: int) -> 
 
 
 def _quoted_help(sentence: GeneratedSentence) -> str:
+    if sentence.reason == KEPT:
+        return "Quoted from the article: a sentence of the answer copied from the articles, which your model's answer left out."
     return f"Your model wrote “{sentence.text}”, which did not hold ({sentence.reason}); these are the sentences it cited."
 
 

@@ -17,19 +17,24 @@ from rag.cli.base import _common, main
 @click.option("--compare", is_flag=True, help="Run keyword, dense and hybrid on the same set.")
 @click.option("--by", "by", type=click.Choice(["kind", "lang"]),
               help="Also one row per value of this question field (multilingual sets: lang, kind).")
+@click.option("--generate", is_flag=True,
+              help="Also the answer your model writes (llm.base_url): how often the shown answer holds the "
+                   "expected answer, the share of sentences shown as written, seconds to the first sentence.")
 @click.option("--json", "as_json", is_flag=True)
 @_common
-def evaluate_command(make_engine, settings, questions_file, k, mode, compare, by, as_json) -> None:
+def evaluate_command(make_engine, settings, questions_file, k, mode, compare, by, generate, as_json) -> None:
     """Score a question set (JSON Lines with expected answer strings)."""
     from rag.evaluate.questions import load_questions
-    from rag.evaluate.report import format_result, format_table
+    from rag.evaluate.report import format_generated, format_result, format_table
     from rag.evaluate.runner import by_group
     from rag.evaluate.runner import compare as compare_modes
     from rag.evaluate.runner import evaluate
 
     engine = make_engine()
     questions = load_questions(questions_file)
-    results = compare_modes(engine, questions, k) if compare else [evaluate(engine, questions, k, mode)]
+    if generate and compare:
+        raise click.UsageError("--generate runs one mode: leave out --compare")
+    results = compare_modes(engine, questions, k) if compare else [evaluate(engine, questions, k, mode, generate)]
     if by:
         for result in results:
             named = by_group(result, questions, by)
@@ -47,6 +52,8 @@ def evaluate_command(make_engine, settings, questions_file, k, mode, compare, by
         click.echo(format_table(results))
     else:
         click.echo(format_result(results[0]))
+        if generate:
+            click.echo(format_generated(results[0]))
 
 
 @main.command()

@@ -42,3 +42,16 @@ def format_result(result: EvalResult) -> str:
         lines.append(f"out of scope but answered ({len(wrong)}):")
         lines += [f"  {r.id}: {r.question}" for r in wrong]
     return "\n".join(lines)
+
+
+def format_generated(result: EvalResult) -> str:
+    """The written answers' line (rag eval --generate)."""
+    g = result.metrics.get("generated") or {}
+    if not g:
+        return "written answers: none (no answerable question)"
+    n = result.answerable
+    return (f"written answers: shown answer holds the expected answer first {g['shown_answer@1']}/{n}, anywhere "
+            f"{g['shown_answer_any']}/{n} (extractive: {result.metrics['answer_sentence@1']}/{n}, "
+            f"{result.metrics['answer_sentence_any']}/{n}); sentences shown as written {g['written_share']}; "
+            f"outcomes {g['outcomes']}; seconds to the first shown sentence p50 {g['seconds_to_first_p50']}, "
+            f"in all p50 {g['seconds_p50']}")

@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from rag.evaluate.questions import Question
+from rag.generate.result import KEPT
 from rag.text import answer_found
 
 MODES = ("keyword", "dense", "hybrid")
@@ -26,6 +27,16 @@ class QuestionResult:
     # (None when the question gives no event).
     event_only: bool | None = None
     noted: bool = False  # the answer says what the articles do not tell ("...but not why")
+    # With --generate: what became of the written answer (rag.generate outcome), the position of the
+    # first shown sentence holding an expected answer (written, quoted evidence, or the extractive
+    # answer on a fallback), the model's sentences shown as written and in all, and the seconds to
+    # the first shown sentence and to the end.
+    generated: str | None = None
+    shown_rank: int | None = None
+    written: int = 0
+    wrote: int = 0
+    seconds_to_first: float | None = None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -43,15 +54,17 @@ class EvalResult:
                 "questions": [asdict(r) for r in self.rows]}
 
 
-def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = None) -> EvalResult:
-    """Ask every question (with its history, if any) and score the passages returned."""
+def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = None,
+             generate: bool = False) -> EvalResult:
+    """Ask every question (with its history, if any) and score the passages returned; with
+    `generate`, also the answer the configured model writes (rag.generate)."""
     mode = mode or engine.settings.retrieval.mode
     depth = max(k, 10) if any(q.relevant for q in questions) else k  # nDCG@10 needs 10
     engine.warm_up()  # so the first question's time is not the model's loading time
     rows = []
     for q in questions:
         started = time.perf_counter()
-        answer = engine.ask(q.question, k=depth, history=list(q.history), mode=mode)
+        answer = engine.ask(q.question, k=depth, history=list(q.history), mode=mode, generate=generate)
         ms = (time.perf_counter() - started) * 1000
         # Passages added to cite answer sentences from around a retrieved passage are not retrieval.
         retrieved = answer.passages[:len(answer.passages) - answer.context_passages]
@@ -62,10 +75,14 @@ def evaluate(engine, questions: list[Question], k: int = 5, mode: str | None = N
         event_only = None
         if q.event:
             event_only = bool(answer.answer) and sentence_rank != 1 and answer_found([q.event], answer.answer[0].sentence)
+        extra = _generated_result(answer, q) if generate else {}
         rows.append(QuestionResult(q.id, q.question, q.out_of_scope, answer.abstained, rank, sentence_rank,
-                                   doc_ids, ms, event_only, bool(answer.note)))
+                                   doc_ids, ms, event_only, bool(answer.note), **extra))
+    metrics = compute_metrics(rows, questions)
+    if generate:
+        metrics["generated"] = generation_metrics(rows)
     return EvalResult(mode, k, sum(not q.out_of_scope for q in questions),
-                      sum(q.out_of_scope for q in questions), compute_metrics(rows, questions), rows)
+                      sum(q.out_of_scope for q in questions), metrics, rows)
 
 
 def by_group(result: EvalResult, questions: list[Question], field: str) -> list[tuple[str, EvalResult]]:
@@ -80,6 +97,40 @@ def by_group(result: EvalResult, questions: list[Question], field: str) -> list[
         out.append((name, EvalResult(result.mode, result.k, sum(not q.out_of_scope for q in subset),
                                      sum(q.out_of_scope for q in subset), compute_metrics(rows, subset), rows)))
     return out
+
+
+def _generated_result(answer, q: Question) -> dict:
+    """The --generate fields of a question's result (see QuestionResult)."""
+    generated = answer.generated
+    if generated is None:
+        return {}
+    shown = list(generated.shown) if not generated.fallback else [s.sentence for s in answer.answer]
+    return {"generated": generated.outcome,
+            "shown_rank": next((n for n, text in enumerate(shown, start=1) if q.answers and answer_found(q.answers, text)),
+                               None),
+            "written": sum(1 for s in generated.sentences if s.shown_as == "written"),
+            "wrote": sum(1 for s in generated.sentences if s.reason != KEPT), "seconds_to_first": generated.seconds_to_first,
+            "seconds": round(generated.seconds, 2)}
+
+
+def generation_metrics(rows: list[QuestionResult]) -> dict:
+    """The written answers' tallies: how often the shown answer holds an expected answer (first
+    sentence, any), the share of the model's sentences shown as written, each outcome, and the
+    seconds to the first shown sentence and in all (medians)."""
+    answerable = [r for r in rows if not r.out_of_scope and r.generated is not None]
+    if not answerable:
+        return {}
+    outcomes: dict[str, int] = {}
+    for r in answerable:
+        outcomes[r.generated] = outcomes.get(r.generated, 0) + 1
+    firsts = [r.seconds_to_first for r in answerable if r.seconds_to_first is not None]
+    wrote = sum(r.wrote for r in answerable)
+    return {"shown_answer@1": sum(1 for r in answerable if r.shown_rank == 1),
+            "shown_answer_any": sum(1 for r in answerable if r.shown_rank is not None),
+            "written_share": round(sum(r.written for r in answerable) / wrote, 3) if wrote else None,
+            "outcomes": outcomes,
+            "seconds_to_first_p50": round(statistics.median(firsts), 2) if firsts else None,
+            "seconds_p50": round(statistics.median(r.seconds for r in answerable), 2)}
 
 
 def compare(engine, questions: list[Question], k: int = 5, modes=MODES) -> list[EvalResult]:

@@ -14,6 +14,8 @@ ShownAs = Literal["written", "evidence", "dropped"]
 # skipped: the model was not asked (the extractive answer abstained, or no server is configured);
 # cancelled: closed before the end.
 Outcome = Literal["written", "declined", "unverified", "fault", "skipped", "cancelled"]
+# The reason of a sentence of the extractive answer quoted after a written answer that left it out.
+KEPT = "a sentence of the answer copied from the articles, which the written answer left out"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from rag.generate.citations import (
 )
 from rag.generate.client import ChatStream, GeneratorUnavailable
 from rag.generate.prompt import RESPONSE_FORMAT, GroundedPrompt, NumberedSentence, build_prompt
-from rag.generate.result import Event, EvidenceSpan, Finished, Generated, GeneratedSentence, Outcome, SentenceReady
+from rag.generate.result import (KEPT, Event, EvidenceSpan, Finished, Generated, GeneratedSentence, Outcome,
+                                 SentenceReady)
 from rag.generate.verify import Embed, Thresholds, check_sentence, evidence_language
 from rag.language.tokens import analyzer
 
@@ -138,6 +139,10 @@ class Generation:
             outcome, fallback = "fault", fault
         else:
             outcome, fallback = _outcome(shown, declined, "".join(replied), stream, self.evidence_answers, model)
+        if not fallback:  # never worse than the extractive answer: what it says and the model left out, quoted
+            for sentence in kept_sentences(self.answer, shown):
+                shown.append(sentence)
+                yield SentenceReady(len(shown) - 1, sentence)
         self.result = Generated(model, tuple(shown), fallback, outcome, first_at if not fallback else None,
                                 round(seconds, 3), stream.finish_reason, "".join(replied))
         yield Finished(self.result)
@@ -150,6 +155,25 @@ class Generation:
         if not self.settings.llm.base_url:
             return "no model server is configured (llm.base_url), so the extractive answer is shown"
         return ""
+
+
+def kept_sentences(answer: Answer, shown: Sequence[GeneratedSentence]) -> list[GeneratedSentence]:
+    """The extractive answer's sentences that nothing shown says (not written, not quoted), as
+    quoted evidence after the written answer: a small model drops facts (SmolLM2 left out the
+    cost it was asked for), and a written answer may add to the extractive one, never lose it."""
+    said = " ".join(t for s in shown for t in s.shown)
+    by_rank = {p.rank: p for p in answer.passages}
+    kept = []
+    for sentence in answer.answer:
+        passage = by_rank.get(sentence.passage_rank)
+        at = passage.text.find(sentence.sentence) if passage is not None else -1
+        if at < 0 or sentence.sentence in said:
+            continue
+        start = passage.citation.start + at
+        span = EvidenceSpan(passage.rank, start, start + len(sentence.sentence), sentence.sentence)
+        kept.append(GeneratedSentence(sentence.sentence, (passage.rank,), (span,), True, "evidence", KEPT))
+        said += " " + sentence.sentence
+    return kept
 
 
 def generate(question: str, answer: Answer, settings: Settings, embed: Embed | None,

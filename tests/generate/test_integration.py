@@ -96,3 +96,20 @@ def test_the_rest_stream_sends_the_answer_then_each_verified_sentence_then_the_r
     sentences = [json.loads(data)["sentence"] for name, data in events if name == "sentence"]
     assert done["generated"]["sentences"] == sentences  # each in order, a dropped one with nothing shown
     assert done["generated"]["fallback"] == ""
+
+
+def test_rag_eval_generate_tallies_the_written_answers(llama, folder, tmp_path):
+    config = config_file(tmp_path, llama.base_url)
+    where = ["--index", str(tmp_path / "index"), "--config", str(config)]
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": COST, "answers": ["4.5 million euros"]}) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(folder), *where]).exit_code == 0
+    result = runner.invoke(main, ["eval", str(questions), "--generate", "--k", "1", "--json", *where])
+    assert result.exit_code == 0, result.output
+    generated = json.loads(result.output)["metrics"]["generated"]
+    # the cost is in the quoted evidence that replaced the sentence that did not hold
+    assert generated["shown_answer_any"] == 1 and generated["outcomes"] == {"written": 1}
+    assert generated["written_share"] == 0.5 and generated["seconds_p50"] > 0
+    text = runner.invoke(main, ["eval", str(questions), "--generate", "--k", "1", *where]).output
+    assert "written answers: shown answer holds the expected answer" in text

@@ -84,10 +84,11 @@ def test_a_written_answer_its_quoted_evidence_and_its_citations(browser, smollm2
         expect(written.nth(0)).to_contain_text("The bridge is expected to reopen in June. [1]")
         expect(written.nth(1)).to_contain_text("The city council will ask the state for help with the cost.")
         quoted = turn.locator(".answer-sentences.written > li.quoted")
-        expect(quoted).to_have_count(2)  # the sentence that did not hold ("4.5" not in what it cited), as its evidence
+        # the sentence that did not hold ("4.5" is not in what it cited), shown as its evidence; then the
+        # extractive answer's sentence the model left out (the cost), so the answer is never worse
         expect(quoted.nth(0)).to_contain_text("quoted “The old harbour bridge in Portmere closed on 12 March 2024.”")
         expect(quoted.nth(1)).to_contain_text("Engineers traced the closure to a cracked bearing under the north span.")
-        assert "Repairs will cost 4.5 million euros" not in turn.locator(".answer-sentences").inner_text()
+        expect(quoted.filter(has_text="Repairs will cost 4.5 million euros")).to_have_count(1)
         written.nth(0).locator("a.marker").click()  # the evidence sentences of that sentence, highlighted
         expect(page.locator("#article-panel mark.cited")).to_have_text(
             "Repairs will cost 4.5 million euros, the city council said. The bridge is expected to reopen in June.",
