@@ -127,7 +127,7 @@ def test_a_bad_filter_is_a_422_saying_what_is_wrong(api, desk_api_server, where,
 
 def test_an_unknown_ask_field_names_the_new_ones_too(api):
     refused = api.post("/api/ask", json={"question": QUESTION, "filter": {}})
-    assert refused.json() == {"error": "filter: unknown field (allowed: question, k, history, mode, where, collection)"}
+    assert refused.json() == {"error": "filter: unknown field (allowed: question, k, history, mode, where, collection, generate)"}
 
 
 def test_the_gradio_ask_endpoint_takes_the_same_filter_and_collection(desk_api_server):

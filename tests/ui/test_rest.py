@@ -203,7 +203,7 @@ def test_openapi_describes_every_route(api):
     assert api.get("/api/docs").status_code == 200
     paths = api.get("/api/openapi.json").json()["paths"]
     assert {(path, method) for path, methods in paths.items() for method in methods} == {
-        ("/api/ask", "post"), ("/api/documents", "get"), ("/api/documents", "post"),
+        ("/api/ask", "post"), ("/api/ask/stream", "post"), ("/api/documents", "get"), ("/api/documents", "post"),
         ("/api/documents/{doc_id}", "get"), ("/api/documents/{doc_id}", "delete"), ("/api/health", "get"),
         ("/api/collections", "get"), ("/api/sources", "get"), ("/api/conversations", "get"),
         ("/api/conversations/{conversation_id}", "get"), ("/api/conversations/{conversation_id}", "delete"),
@@ -223,7 +223,7 @@ BAD_ASKS = [
     ({"question": "x" * 1001}, "question: String should have at most 1000 characters"),
     ({"question": SADR, "mode": "fuzzy"}, "mode: Input should be 'dense', 'keyword' or 'hybrid'"),
     ({"question": SADR, "history": "not a list"}, "history: Input should be a valid list"),
-    ({"question": SADR, "top_k": 3}, "top_k: unknown field (allowed: question, k, history, mode, where, collection)"),
+    ({"question": SADR, "top_k": 3}, "top_k: unknown field (allowed: question, k, history, mode, where, collection, generate)"),
     ({}, "question: required"),
 ]
 
