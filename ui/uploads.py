@@ -1,5 +1,5 @@
 """Uploaded files into the index, the same way for the chat and the REST API: checked against
-the limits, copied into INDEX/uploads/ (handlers.store_upload), ingested; removal deletes an
+the limits, copied into INDEX/uploads/ (ui.upload_files.store_upload), ingested; removal deletes an
 uploaded file left without articles."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from ui.handlers import StoredUpload, is_supported_upload, settle_uploads, store_upload, unique_uploads
+from ui.upload_files import StoredUpload, is_supported_upload, settle_uploads, store_upload, unique_uploads
 from ui.limits import UploadLimits, refuse_uploads
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ def ingest_uploads(engine: "Engine", files: Sequence[tuple[Path, str]], limits: 
                    progress: Callable[[str, int, int], None] | None = None) -> UploadOutcome:
     """Index uploaded files given as (temporary path, name the user gave it). A name given
     twice: the later file counts. An upload with the name of an earlier one is its new version
-    (handlers.store_upload); a file that fails to read is not kept, and a new version that fails
-    gives way to the one it replaced (handlers.settle_uploads)."""
+    (ui.upload_files.store_upload); a file that fails to read is not kept, and a new version that fails
+    gives way to the one it replaced (ui.upload_files.settle_uploads)."""
     folder = uploads_folder(engine)
     files = unique_uploads(list(files))
     supported = [(path, name) for path, name in files if is_supported_upload(name)]

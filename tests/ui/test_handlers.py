@@ -15,6 +15,7 @@ from rag.answer.cards import Card
 from rag.types import (Answer, AnswerSentence, Citation, Document, DocumentInfo, Evidence, FileFailure, FilePosition,
                        IngestReport, Passage)
 from ui import handlers as h
+from ui import upload_files as files
 from rag.index.base import page_of_documents
 from ui.article_list import ARTICLES_SHOWN, render_article_list
 
@@ -412,7 +413,7 @@ def test_the_article_list_shows_a_page_at_a_time_and_what_the_find_box_matches()
     ("x" * 300 + ".txt", "x" * 100 + ".txt"),
 ])
 def test_upload_names_are_sanitised(name, expected):
-    assert h.sanitise_filename(name) == expected
+    assert files.sanitise_filename(name) == expected
 
 
 def test_an_upload_with_the_name_of_an_earlier_one_is_its_new_version(tmp_path):
@@ -421,12 +422,12 @@ def test_an_upload_with_the_name_of_an_earlier_one_is_its_new_version(tmp_path):
     first, second = incoming / "a", incoming / "b"
     first.write_text("one")
     second.write_text("two")
-    assert h.store_upload(first, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news.txt", True)
-    assert h.store_upload(first, folder, "news.txt") == h.StoredUpload("news.txt", folder / "news.txt", False)
-    replaced = h.store_upload(second, folder, "news.txt")
-    assert replaced == h.StoredUpload("news.txt", folder / "news.txt", False, folder / ".news.txt.previous")
+    assert files.store_upload(first, folder, "news.txt") == files.StoredUpload("news.txt", folder / "news.txt", True)
+    assert files.store_upload(first, folder, "news.txt") == files.StoredUpload("news.txt", folder / "news.txt", False)
+    replaced = files.store_upload(second, folder, "news.txt")
+    assert replaced == files.StoredUpload("news.txt", folder / "news.txt", False, folder / ".news.txt.previous")
     assert (folder / "news.txt").read_text() == "two" and replaced.previous.read_text() == "one"
-    h.settle_uploads([replaced], failed_paths=[])  # read: the earlier version is gone
+    files.settle_uploads([replaced], failed_paths=[])  # read: the earlier version is gone
     assert sorted(p.name for p in folder.iterdir()) == ["news.txt"] and (folder / "news.txt").read_text() == "two"
 
 
@@ -436,24 +437,24 @@ def test_a_new_version_that_fails_to_read_gives_way_to_the_earlier_one(tmp_path)
     (incoming / "good").write_text("good")
     (incoming / "bad").write_text("bad")
     (incoming / "other").write_text("other")
-    h.store_upload(incoming / "good", folder, "news.txt")
-    replaced = h.store_upload(incoming / "bad", folder, "news.txt")
-    new = h.store_upload(incoming / "other", folder, "other.txt")
-    h.settle_uploads([replaced, new], failed_paths=[str(folder / "news.txt"), folder / "other.txt"])
+    files.store_upload(incoming / "good", folder, "news.txt")
+    replaced = files.store_upload(incoming / "bad", folder, "news.txt")
+    new = files.store_upload(incoming / "other", folder, "other.txt")
+    files.settle_uploads([replaced, new], failed_paths=[str(folder / "news.txt"), folder / "other.txt"])
     assert sorted(p.name for p in folder.iterdir()) == ["news.txt"] and (folder / "news.txt").read_text() == "good"
 
 
 def test_of_two_files_stored_under_one_name_in_one_upload_the_later_counts():
     a, b, c = Path("/tmp/1"), Path("/tmp/2"), Path("/tmp/3")
-    assert h.unique_uploads([(a, "News.txt"), (b, "other.md"), (c, "News.txt")]) == [(c, "News.txt"), (b, "other.md")]
+    assert files.unique_uploads([(a, "News.txt"), (b, "other.md"), (c, "News.txt")]) == [(c, "News.txt"), (b, "other.md")]
 
 
 def test_supported_uploads_are_the_readers_types():
     from rag.ingest.readers import SUPPORTED_SUFFIXES
 
-    assert all(h.is_supported_upload(f"article{suffix.upper()}") for suffix in SUPPORTED_SUFFIXES)
+    assert all(files.is_supported_upload(f"article{suffix.upper()}") for suffix in SUPPORTED_SUFFIXES)
     assert {".txt", ".md", ".html", ".jsonl", ".pdf", ".docx", ".epub"} <= set(SUPPORTED_SUFFIXES)
-    assert not h.is_supported_upload("photo.png") and not h.is_supported_upload("noext")
+    assert not files.is_supported_upload("photo.png") and not files.is_supported_upload("noext")
 
 
 def test_ingest_report_uses_the_uploaded_names(tmp_path):
@@ -461,7 +462,7 @@ def test_ingest_report_uses_the_uploaded_names(tmp_path):
     bad = tmp_path / "bad.jsonl"
     report = IngestReport(files_added=(str(copy),), failures=(FileFailure(str(bad), "line 1: <not json>"),),
                           documents_added=2, chunks_added=7, warnings=("chunk too long in news-2.txt",))
-    stored = [h.StoredUpload("news.txt", copy, True), h.StoredUpload("bad.jsonl", bad, True)]
+    stored = [files.StoredUpload("news.txt", copy, True), files.StoredUpload("bad.jsonl", bad, True)]
     assert h.render_ingest_report(report, stored, ["slides.pdf"]) == (
         '<ul class="ingest-report"><li class="ok">added: news.txt</li>'
         '<li class="ok">2 article(s), 7 passage(s) now searchable</li>'
@@ -738,7 +739,7 @@ def test_pin_all_matching_pins_what_find_matches_and_says_how_many(desk, monkeyp
     pinned, note, listed, status = desk.pin_matching("port weekly", (), "harbour")
     assert pinned == (("a0", "Harbour dredged"), ("a1", "Harbour ferries"))
     assert "Pinned the 2 articles matching “port weekly”" in status and listed.count('aria-pressed="true"') == 2
-    monkeypatch.setattr("ui.backend.MAX_PINNED", 1)
+    monkeypatch.setattr("ui.article_actions.MAX_PINNED", 1)
     pinned, *_, status = desk.pin_matching("harbour", (), "harbour")
     assert len(pinned) == 1 and "Pinned the first 1 of the 3 articles matching “harbour” (at most 1 at once)" in status
     assert "Type words in Find first" in desk.pin_matching("  ", (), "harbour")[3]
