@@ -302,7 +302,7 @@ class Engine:
             "model": info.build.get("model"), "dimension": info.dimension, "index": str(self.index_dir),
             "exists": True, "generation": info.generation, "updated": info.updated,
             "chunking": info.build.get("chunking"), "retrieval_mode": self.settings.retrieval.mode,
-            "backend": store.backend, "location": store.location,
+            "backend": store.backend, "location": store.location, "languages": store.languages(),
             "healthy": not problems, "problems": problems,
         }
 

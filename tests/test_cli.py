@@ -1,6 +1,7 @@
 """The CLI end to end in a temp dir (fake embedder through a config file): the public contract."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,8 @@ def test_ingest_ask_stats_round_trip(cli):
 
     stats = json.loads(cli("stats", "--json").output)
     assert (stats["documents"], stats["chunks"], stats["model"]) == (5, 72, "fake-hashed-bow-64")
+    assert stats["languages"] == {"en": 5}
+    assert re.search(r"^languages: +en=5$", cli("stats").output, flags=re.M)
 
 
 def test_ask_file_prints_one_json_object_per_line_in_order(cli, tmp_path):
