@@ -46,3 +46,27 @@ def test_the_command_tunes_on_one_split_and_reports_the_other(tmp_path, capsys, 
     assert out[0].startswith("tune (2): coverage ≥ ") and "SUPPORTED shown as written 1/1 (100%)" in out[0]
     assert "UNSUPPORTED shown as written 0/1 (0.0%)" in out[0]
     assert out[1].startswith("held out (1): ")
+
+
+def test_the_default_thresholds_hold_on_the_held_out_labelled_sentences():
+    """On the support set's held-out split (96 hand-labelled sentences of three small models, never
+    used to choose the thresholds), with the real model: at most 5% of the UNSUPPORTED sentences are
+    shown as written, and at least half of the SUPPORTED ones are."""
+    import importlib.util
+    from pathlib import Path
+
+    from embeddings import make_embedder
+    from rag.config import Settings
+    from rag.generate.tune import checks_of
+
+    path = Path(__file__).parents[2] / "data" / "eval" / "support" / "tune_rows.py"
+    spec = importlib.util.spec_from_file_location("tune_rows", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = [r for r in module.rows() if r["split"] == "heldout"]
+    assert len(rows) == 96
+    labels = [r["label"] == "SUPPORTED" for r in rows]
+    outcome = evaluate(checks_of(rows, make_embedder(Settings().embedding).embed), labels, Thresholds())
+    assert (outcome.supported, outcome.unsupported) == (27, 69)
+    assert outcome.unsupported_share <= 0.05, outcome.describe()
+    assert outcome.kept_share >= 0.5, outcome.describe()
