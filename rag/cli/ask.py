@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli.base import _common, echo, main
+from rag.cli.base import _common, echo, main, one_line
 from rag.answer.cards import cards
 from rag.types import Answer, Where
 from rag.wording import written_key_words
@@ -93,7 +93,7 @@ def format_answer(answer: Answer, width: int = 100) -> str:
             evidence += f" · words: {', '.join(written_key_words(p.matched_terms, p.text, c.title))}"
         if card.context:
             evidence = "added for context: the paragraph around a sentence the answer quotes"
-        lines += ["", f"[{card.number}] {c.source or Path(c.path).name} — {c.title}",
+        lines += ["", f"[{card.number}] {one_line(c.source or Path(c.path).name)} — {one_line(c.title)}",
                   f"    {c.location()} · {evidence}"]
         for paragraph in p.text.split("\n\n"):
             lines.append(textwrap.fill(paragraph, width, initial_indent="    ", subsequent_indent="    "))

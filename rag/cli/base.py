@@ -30,6 +30,12 @@ def terminal_text(text: str) -> str:
     return "".join(map(shown, text)) if not text.isprintable() else text
 
 
+def one_line(text: object) -> str:
+    """A name or title to print inside a line: its line breaks and tabs shown as escapes too
+    (\\n), so a file name or title cannot start a line of its own ("files: 9 added")."""
+    return terminal_text(str(text).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
+
+
 def echo(text: str, err: bool = False) -> None:
     """Print text output for a person (JSON output goes through click.echo as it is)."""
     click.echo(terminal_text(text), err=err)

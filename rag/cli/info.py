@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import click
 
-from rag.cli.base import EXIT_ERROR, _common, echo, main
+from rag.cli.base import EXIT_ERROR, _common, echo, main, one_line
 from rag.types import DocumentInfo
 
 
@@ -64,8 +64,8 @@ def format_value(value: Any) -> str:
 
 def format_documents(infos: Sequence[DocumentInfo]) -> str:
     """The articles as aligned columns (id, source, chunks, title), then how many there are."""
-    rows = [(i.doc_id, i.source or "-", str(i.chunks), "chunk" if i.chunks == 1 else "chunks", i.title)
-            for i in infos]
+    rows = [(one_line(i.doc_id), one_line(i.source or "-"), str(i.chunks), "chunk" if i.chunks == 1 else "chunks",
+             one_line(i.title)) for i in infos]
     widths = [max((len(row[col]) for row in rows), default=0) for col in range(4)]
     lines = [f"{doc_id:<{widths[0]}}  {source:<{widths[1]}}  {count:>{widths[2]}} {noun:<{widths[3]}}  "
              f"{title}".rstrip() for doc_id, source, count, noun, title in rows]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli.base import EXIT_ERROR, _common, echo, main
+from rag.cli.base import EXIT_ERROR, _common, echo, main, one_line
 from rag.ingest.formats import SUPPORTED_SUFFIXES
 from rag.types import IngestReport
 
@@ -41,7 +41,7 @@ def remove(make_engine, settings, doc_ids) -> None:
     """Remove articles from the index by document id (see `rag docs`)."""
     removed = make_engine().remove(list(doc_ids))
     missing = sorted(set(doc_ids) - set(removed))
-    echo(f"removed {len(removed)} article(s)" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    echo(f"removed {len(removed)} article(s)" + (f"; not in the index: {one_line(', '.join(missing))}" if missing else ""))
     if missing:
         sys.exit(EXIT_ERROR)
 
@@ -56,13 +56,13 @@ def _format_report(report: IngestReport, stats: dict) -> str:
         f"index: {stats['documents']} documents, {stats['chunks']} chunks at {stats.get('location') or stats['index']} "
         f"({report.seconds:.1f} s)",
     ]
-    lines += [f"failed: {f.path}: {f.error}" for f in report.failures]
+    lines += [f"failed: {one_line(f.path)}: {one_line(f.error)}" for f in report.failures]
     lines += _skipped_lines(report)
     if not _readable(report):
         lines.append(f"nothing readable in the given paths ({len(report.failures)} failed, "
                      f"{len(report.files_unsupported)} skipped); "
                      f"supported: {', '.join(SUPPORTED_SUFFIXES)}, and RSS/Atom feeds by content")
-    lines += [f"warning: {w}" for w in report.warnings]
+    lines += [f"warning: {one_line(w)}" for w in report.warnings]
     return "\n".join(lines)
 
 
@@ -76,7 +76,7 @@ def _skipped_lines(report: IngestReport, listed: int = 10) -> list[str]:
     link out of the folder), or for many of them a count per reason (all are in --json)."""
     skipped = report.files_unsupported
     if len(skipped) <= listed:
-        return [f"skipped: {f.path}: {f.error}" for f in skipped]
+        return [f"skipped: {one_line(f.path)}: {one_line(f.error)}" for f in skipped]
     reasons = Counter(f.error for f in skipped)
     return [f"skipped: {n} file(s): {reason}" for reason, n in reasons.most_common()] + [
         "(each skipped file is listed by `rag ingest --json` under files_unsupported)"]

@@ -391,6 +391,22 @@ def test_control_characters_in_names_and_titles_are_escaped_on_the_terminal(tmp_
     assert "\x1b" not in output and "\u202e" not in output
 
 
+def test_a_line_break_in_a_name_or_title_cannot_forge_a_line(tmp_path, config):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "photo\nfiles: 9 added.png").write_bytes(b"not an article")
+    (folder / "feed.jsonl").write_text('{"id": "a1", "title": "Dates\\nfiles: 7 added", "text": "Basra palm groves had '
+                                       'a record dates harvest this year."}\n')
+    where = ("--index", str(tmp_path / "index"), "--config", str(config))
+    code, output = rag("ingest", str(folder), *where)
+    assert code == 0 and "photo\\nfiles: 9 added.png" in output
+    assert not any(line.startswith("files: 9") for line in output.splitlines())
+    for command in (("docs",), ("ask", "record dates harvest")):
+        code, output = rag(*command, *where)
+        assert "Dates\\nfiles: 7 added" in output, output
+        assert not any(line.startswith("files: 7") for line in output.splitlines())
+
+
 def test_damage_is_never_taken_for_an_empty_index(tmp_path):
     index = tmp_path / "index"
     index.mkdir()
