@@ -265,8 +265,14 @@ class Where:
         range that ends before it starts."""
         from rag.dates import bound
 
-        low = bound(self.since) if self.since else None
-        high = bound(self.until, end=True) if self.until else None
+        try:
+            low = bound(self.since) if self.since else None
+        except ValueError as error:
+            raise ValueError(f"since: {error}") from None
+        try:
+            high = bound(self.until, end=True) if self.until else None
+        except ValueError as error:
+            raise ValueError(f"until: {error}") from None
         if low is not None and high is not None and low > high:
             raise ValueError(f"the date range ends ({self.until}) before it starts ({self.since})")
         return low, high

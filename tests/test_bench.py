@@ -12,7 +12,11 @@ from rag.cli import main
 
 PROMISED = ("passages", "add_one_article_s", "add_one_article_cpu_s", "add_one_article_bytes_written",
             "remove_one_article_s", "remove_one_article_bytes_written", "query_p50_ms", "query_p95_ms",
-            "query_cpu_p50_ms", "ingest_peak_rss_mb", "query_rss_mb", "cold_ask_s", "ann_recall_at_10_questions")
+            "query_cpu_p50_ms", "ingest_peak_rss_mb", "query_rss_mb", "cold_ask_s", "ann_recall_at_10_questions",
+            # a filtered question: one source, and one source within one month
+            "query_one_source_p50_ms", "query_one_source_cpu_p50_ms", "query_one_source_vs_unfiltered",
+            "query_one_source_passages_min", "query_source_and_month_p50_ms", "query_source_and_month_vs_unfiltered",
+            "query_source_and_month_passages_min")
 
 
 def test_the_synthetic_corpus_is_made_of_real_sentences(tmp_path):
@@ -46,3 +50,5 @@ def test_bench_scale_reports_every_number(tmp_path):
     assert not missing, data
     assert data["passages"] >= 400 and data["add_one_article_bytes_written"] > 0
     assert isinstance(data["query_rss_mb"], float) and isinstance(data["cold_ask_s"], float), data
+    # the filter applies inside the search: one source of 20 (20 passages here) still gives k = 5
+    assert data["query_one_source_passages_min"] == 5, data

@@ -1,6 +1,7 @@
 """The CLI end to end in a temp dir (fake embedder through a config file): the public contract."""
 
 import json
+import random
 import re
 from pathlib import Path
 
@@ -100,3 +101,40 @@ def test_help_lists_every_command():
     out = CliRunner().invoke(main, ["--help"]).output
     for command in ("ingest", "ask", "stats", "eval", "serve", "bench", "docs", "remove"):
         assert command in out
+
+
+VOCABULARY = ("pumps salinity farmers budget contractors dates fishermen schools tankers pipelines drought rainfall "
+              "reservoirs dams turbines villages tribes ministers engineers tenders loans courts clinics cholera "
+              "buffaloes marshes reeds palms wheat barley rice tomatoes onions melons trucks ferries bridges roads "
+              "lorries generators cables meters tariffs subsidies protests elections councils governors police "
+              "militias borders refugees camps teachers nurses doctors students").split()
+
+
+def test_ask_filters_by_source_month_and_article(cli, tmp_path):
+    """The issue's contract: --source (repeatable), --since/--until, --doc (repeatable), --undated."""
+    folder = tmp_path / "dated"
+    folder.mkdir()
+    articles = [("un-may", "UN News", "2024-05-14"), ("un-june", "UN News", "2024-06-02"),
+                ("mee-may", "Middle East Eye", "2024-05-20"), ("un-undated", "UN News", "")]
+    with (folder / "news.jsonl").open("w") as out:
+        for doc_id, source, date in articles:
+            picks = [random.Random(f"{doc_id}{n}").sample(VOCABULARY, 14) for n in range(16)]
+            text = "\n\n".join(f"Basra water council on canal repairs: {' '.join(w[:7])}. Then {' '.join(w[7:])}."
+                                 for w in picks)
+            out.write(json.dumps({"id": doc_id, "title": doc_id, "source": source, "date": date, "text": text}) + "\n")
+    cli("ingest", str(folder))
+
+    def asked(*options):
+        answer = json.loads(cli("ask", "Basra water council canal repairs", "--json", "--k", "3", *options).output)
+        return {p["citation"]["doc_id"] for p in answer["passages"]}, len(answer["passages"])
+
+    assert asked("--source", "UN News", "--since", "2024-05", "--until", "2024-05") == ({"un-may"}, 3)
+    assert asked("--source", "un news", "--source", "Middle East Eye", "--since", "2024-05",
+                 "--until", "2024-05")[0] == {"un-may", "mee-may"}
+    assert asked("--source", "UN News", "--since", "2024-05", "--undated", "include")[0] == {
+        "un-may", "un-june", "un-undated"}
+    assert asked("--doc", "un-june", "--doc", "mee-may")[0] == {"un-june", "mee-may"}
+    text = cli("ask", "Basra water council canal repairs", "--source", "UN News", "--until", "2024-05").output
+    assert "un-may" in text and "un-june" not in text and "mee-may" not in text
+    bad = cli("ask", "Basra", "--since", "May the fourth", "--json", ok=False)
+    assert bad.exit_code == 1 and "since" in json.loads(bad.output)["error"]
