@@ -2,7 +2,7 @@
 store (requests and their time), the bytes a passage takes, and the server-side `hybrid_search`
 (RRF or weighted) against the project's own fusion and rerank, on a question set.
 
-    python -m rag.index.milvus_bench --config milvus.yaml --questions data/eval/rgb/questions-dev.jsonl
+    python -m rag.bench.milvus --config milvus.yaml --questions data/eval/rgb/questions-dev.jsonl
 
 The config names the Milvus store (`store.backend: milvus`); the index must be built already.
 """
