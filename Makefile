@@ -66,6 +66,11 @@ eval: install
 	$(BIN)/rag eval tests/data/heldout-rgb.jsonl --compare --index .index/rgb
 	for f in tests/data/why-rgb-heldout.jsonl tests/data/why-rgb-unseen.jsonl data/eval/why-final/why-rgb-final.jsonl data/eval/why-fresh/why-rgb-fresh.jsonl data/eval/why-fresh2/why-rgb-fresh2.jsonl data/eval/why-fresh3/why-rgb-fresh3.jsonl data/eval/why-fresh4/why-rgb-fresh4.jsonl data/eval/why-fresh5/why-rgb-fresh5.jsonl; do \
 	  $(BIN)/rag eval $$f --index .index/rgb || exit 1; done
+	# multilingual: the dev split only (the heldout split is measured once, by hand: README, Quality)
+	$(BIN)/rag ingest data/eval/multilingual/dev/articles --index .index/multilingual-dev
+	$(BIN)/rag eval data/eval/multilingual/dev/questions.jsonl --compare --by kind --index .index/multilingual-dev
+	grep '"split": "dev"' data/eval/multilingual/unrelated/questions.jsonl > .index/unrelated-dev.jsonl
+	$(BIN)/rag eval .index/unrelated-dev.jsonl --index .index/multilingual-dev
 
 # Re-fit the explanation ranker (rag/answer/explain_ranker.json) on the why/how sets; needs the
 # indexes `make eval` builds.

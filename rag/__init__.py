@@ -10,7 +10,7 @@ from rag.offline import enforce_offline
 
 enforce_offline()
 
-__all__ = ["Engine", "Settings", "load_settings", "Answer", "Citation", "Passage"]
+__all__ = ["Engine", "Settings", "load_settings", "Answer", "Citation", "Passage", "Where"]
 
 
 def __getattr__(name: str):
@@ -23,7 +23,7 @@ def __getattr__(name: str):
         from rag import config
 
         return getattr(config, name)
-    if name in ("Answer", "Citation", "Passage"):
+    if name in ("Answer", "Citation", "Passage", "Where"):
         from rag import types
 
         return getattr(types, name)
