@@ -18,7 +18,7 @@ import os
 import re
 import struct
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import faiss
 import numpy as np
@@ -110,14 +110,23 @@ class DenseIndex:
         if chunk_ids:
             self._index.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
 
-    def count_missing(self, chunk_ids: np.ndarray, vectors: np.ndarray) -> int:
+    def count_missing(self, chunk_ids: np.ndarray, vectors: np.ndarray,
+                      stored: Callable[[list[int]], np.ndarray] | None = None) -> int:
         """How many of these stored vectors the index does not return as their own nearest
-        neighbour (a damaged or stale index; exact duplicates count as found)."""
+        neighbour (a damaged or stale index). Another id found first counts as found only when
+        the record holds the same vector under it (`stored`: the record's vectors of ids): an exact
+        duplicate, not vectors that moved to other ids."""
         if not len(chunk_ids):
             return 0
-        scores, found = self._index.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        scores, found = self._index.search(vectors, 1)
         own = found[:, 0] == chunk_ids
-        tied = scores[:, 0] >= np.einsum("ij,ij->i", vectors, vectors) - 0.02  # a duplicate came first
+        norms = np.einsum("ij,ij->i", vectors, vectors)
+        tied = scores[:, 0] >= norms - 0.02  # another id holds this vector in the index
+        other = ~own & tied
+        if stored is not None and other.any():
+            theirs = stored(found[other, 0].tolist())  # ... and in the record?
+            tied[other] = np.einsum("ij,ij->i", theirs, vectors[other]) >= norms[other] - 0.02
         return int(np.sum(~(own | tied)))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None

@@ -75,7 +75,7 @@ class LocalChecks:
         assert self._dense is not None
         wrong = 0
         for ids, vectors in self.records.iter_vectors():
-            wrong += self._dense.count_missing(ids, vectors)
+            wrong += self._dense.count_missing(ids, vectors, lambda found: self.records.vectors(found, self.dimension))
         return [f"the vector index does not find {wrong} stored passage(s) as their own nearest neighbour: "
                 "run `rag check --repair`"] if wrong else []
 

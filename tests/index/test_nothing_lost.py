@@ -414,3 +414,40 @@ def test_damage_is_never_taken_for_an_empty_index(tmp_path):
     (index / "d000003" / "store.sqlite").write_bytes(b"")
     with pytest.raises(IndexDamagedError, match="index.json is missing"):
         engine_at(index).ingest([tmp_path])
+
+
+def test_check_full_finds_vectors_that_no_longer_match_the_record(built, config):
+    """A vector file whole in form but holding the wrong vectors passes the cheap check; `--full`
+    compares every stored vector and finds it, and `--repair` rebuilds it."""
+    import faiss
+    import numpy as np
+
+    path = next(data_folder(built).glob("dense-*.faiss"))
+    index = faiss.read_index(str(path))
+    ids = faiss.vector_to_array(index.id_map).astype("int64")
+    vectors = index.index.reconstruct_n(0, index.ntotal)
+    swapped = faiss.IndexIDMap2(faiss.IndexFlatIP(index.d))
+    swapped.add_with_ids(np.roll(vectors, 1, axis=0), ids)  # each id now holds its neighbour's vector
+    faiss.write_index(swapped, str(path))
+    where = ("--index", str(built), "--config", str(config))
+    assert rag("check", *where)[0] == 0
+    code, output = rag("check", "--full", "--json", *where)
+    problems = json.loads(output)["problems"]
+    assert code == 1 and len(problems) == 1 and "as their own nearest neighbour" in problems[0], output
+    assert rag("check", "--repair", *where)[0] == 0
+    assert rag("check", "--full", *where)[0] == 0
+
+
+def test_a_folder_holding_a_name_that_is_not_utf8_is_ingested_but_that_file(tmp_path, config):
+    import os
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.txt")).write_text("Cafe owners in Basra reopened after the floods.")
+    (folder / "dates.txt").write_text("Dates\n\nBasra palm groves had a record dates harvest this year.")
+    where = ("--index", str(tmp_path / "index"), "--config", str(config))
+    code, output = rag("ingest", str(folder), *where)
+    assert code == 0 and "files: 1 added" in output and "1 skipped" in output, output
+    assert "caf\\xe9.txt" in output and "not valid UTF-8" in output
+    code, output = rag("ask", "record dates harvest", "--json", *where)
+    assert json.loads(output)["passages"][0]["citation"]["title"] == "Dates"
