@@ -114,7 +114,7 @@ def llama(smollm2) -> LlamaServer:
 
 def settings_for(base_url: str, **llm) -> Settings:
     return Settings().with_updates(answer={"generator": "llm"},
-                                   llm={"base_url": base_url, "model": "smollm2", **llm})
+                                   llm={"base_url": base_url, "model": "smollm2", "structured": False, **llm})
 
 
 class ProcessServer:

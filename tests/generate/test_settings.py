@@ -11,7 +11,7 @@ def test_the_generator_is_off_and_points_nowhere_by_default():
     settings = Settings()
     assert settings.answer.generator == "extractive"
     assert (settings.llm.base_url, settings.llm.model, settings.llm.max_tokens, settings.llm.timeout,
-            settings.llm.structured, settings.llm.temperature) == ("", "", 256, 60.0, False, 0.0)
+            settings.llm.structured, settings.llm.temperature) == ("", "", 256, 60.0, True, 0.0)
 
 
 def test_a_key_in_the_file_is_refused_and_a_bad_url_named(tmp_path):
