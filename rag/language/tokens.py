@@ -28,7 +28,8 @@ import regex
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:[.,]\p{N}+)*")
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]+")
-_APOSTROPHES = dict.fromkeys(map(ord, "'’ʼ‘`´"), None)
+_APOSTROPHES = regex.compile("['’ʼ‘`´]")
+_OTHER_DIGITS = regex.compile(r"[^\P{Nd}0-9]")  # a decimal digit of another script than 0-9
 _SYMBOLS = regex.compile(r"\p{S}")  # ™ ℃ № $ + ...: separators, before NFKC would make "TM" of ™
 _SPELLING = str.maketrans({"ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th",
                            "ð": "d", "ة": "ه", "ى": "ي", "ـ": None, "ٱ": "ا", "ی": "ي", "ک": "ك"})
@@ -62,9 +63,10 @@ def normalise(text: str) -> str:
     """NFKC, case-folded, apostrophes dropped, symbols as spaces, digits of any script as 0-9."""
     if text.isascii():
         return text.lower().encode("ascii").translate(_ASCII_SYMBOLS, b"'`").decode("ascii")
-    text = _SYMBOLS.sub(" ", text.translate(_APOSTROPHES))
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
-    return text if text.isascii() else text.translate(_digits())
+    text = _SYMBOLS.sub(" ", _APOSTROPHES.sub("", text))
+    text = _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).casefold())
+    # str.translate looks each character up in Python: only text holding such a digit pays it
+    return text.translate(_digits()) if _OTHER_DIGITS.search(text) else text
 
 
 def words(text: str) -> list[str]:
