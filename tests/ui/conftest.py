@@ -252,3 +252,26 @@ def desk_api_server(tmp_path_factory) -> Iterator[Server]:
                           collections=[("news", folder / "news")])
     yield server
     stop_server(server)
+
+
+# The browser tests' one way to ask -----------------------------------------------------------
+
+WAIT_MS = 60_000
+
+
+def ask(page, question: str):
+    """Type the question, press Enter, wait for its reply; returns the question's turn."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#question textarea")
+    expect(box).to_be_editable(timeout=WAIT_MS)
+    turns = page.locator("#conversation .turn")
+    before = turns.count()
+    box.fill(question)
+    box.press("Enter")
+    expect(turns).to_have_count(before + 1, timeout=WAIT_MS)
+    turn = turns.nth(before)
+    expect(turn.locator(".question")).to_have_text(question)
+    expect(turn.locator(".reply .searching")).to_have_count(0, timeout=WAIT_MS)
+    expect(turn.locator(".answer-sentences, .abstained, .notice").first).to_be_visible(timeout=WAIT_MS)
+    return turn

@@ -14,12 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.ui.conftest import CHROMIUM_ARGS, uploads_of
+from tests.ui.conftest import CHROMIUM_ARGS, WAIT_MS, ask, uploads_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 SADR = "why did Sadr cancel his itikaf?"
-WAIT_MS = 60_000
 UPLOAD_INPUT = 'input[type=file][accept*=".jsonl"]'  # the Upload button's hidden file input
 PAYLOADS = ("<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">',
             "[click](javascript:window.__pwned=3)", "![x](http://evil.example/pixel.png)")
@@ -101,24 +100,6 @@ def start_new_chat(page) -> None:
     if page.locator("#conversation .turn").count():  # else the chat is new already
         page.locator("#new-chat").click()
         expect(page.locator("#conversation .turn")).to_have_count(0)
-
-
-def ask(page, question: str):
-    """Type the question, press Enter, wait for its reply; returns the question's turn."""
-    from playwright.sync_api import expect
-
-    box = page.locator("#question textarea")
-    expect(box).to_be_editable(timeout=WAIT_MS)
-    turns = page.locator("#conversation .turn")
-    before = turns.count()
-    box.fill(question)
-    box.press("Enter")
-    expect(turns).to_have_count(before + 1, timeout=WAIT_MS)
-    turn = turns.nth(before)
-    expect(turn.locator(".question")).to_have_text(question)
-    expect(turn.locator(".reply .searching")).to_have_count(0, timeout=WAIT_MS)
-    expect(turn.locator(".answer-sentences, .abstained, .notice").first).to_be_visible(timeout=WAIT_MS)
-    return turn
 
 
 def upload(page, path: Path, outcome: str = "added") -> None:

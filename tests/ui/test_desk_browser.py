@@ -16,14 +16,14 @@ import httpx
 import pytest
 
 from rag.export import markdown_text
-from tests.ui.conftest import CHROMIUM_ARGS, NEWS_ARTICLES, ingest, start_server, stop_server, write_news
+from tests.ui.conftest import (CHROMIUM_ARGS, NEWS_ARTICLES, WAIT_MS, ask, ingest, start_server, stop_server,
+                               write_news)
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 SADR = "why did Sadr cancel his itikaf?"
 OFFICIALS = "What did officials say about Basra?"
 ARABIC = "كم طول الجسر الجديد في البصرة؟"
-WAIT_MS = 60_000
 NEWS_TITLES = {re.search(r"title: (.*)", text).group(1) for text in NEWS_ARTICLES.values()}
 SAMPLE_SKIP = shutil.ignore_patterns("uploads", "conversations.sqlite*", ".lock")
 
@@ -95,23 +95,6 @@ def wait_for_page(page) -> None:
 
     page.locator("#question textarea").wait_for(state="visible", timeout=WAIT_MS)
     expect(page.locator("#index-status .index-status")).to_have_count(1, timeout=WAIT_MS)
-
-
-def ask(page, question: str):
-    """Type the question, press Enter, wait for its reply; returns the question's turn."""
-    from playwright.sync_api import expect
-
-    box = page.locator("#question textarea")
-    expect(box).to_be_editable(timeout=WAIT_MS)
-    turns = page.locator("#conversation .turn")
-    before = turns.count()
-    box.fill(question)
-    box.press("Enter")
-    expect(turns).to_have_count(before + 1, timeout=WAIT_MS)
-    turn = turns.nth(before)
-    expect(turn.locator(".reply .searching")).to_have_count(0, timeout=WAIT_MS)
-    expect(turn.locator(".answer-sentences, .abstained, .notice").first).to_be_visible(timeout=WAIT_MS)
-    return turn
 
 
 def new_chat(page) -> None:
