@@ -242,6 +242,14 @@ class Answer:
                    data.get("note", ""), int(data.get("context_passages", 0)), generated)
 
 
+class FilterDateError(ValueError):
+    """A filter date that cannot be read: `name` is "since" or "until", `reason` what is accepted."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
 @dataclass(frozen=True)
 class Where:
     """Which articles a question is asked of (empty: all). `sources`: any of these sources (as
@@ -261,18 +269,17 @@ class Where:
         return not (self.sources or self.since or self.until or self.doc_ids)
 
     def days(self) -> tuple[int | None, int | None]:
-        """The date range as day numbers YYYYMMDD (None: open); ValueError for a bad date or a
-        range that ends before it starts."""
+        """The date range as day numbers YYYYMMDD (None: open); FilterDateError for a bad date,
+        ValueError for a range that ends before it starts."""
         from rag.dates import bound
 
-        try:
-            low = bound(self.since) if self.since else None
-        except ValueError as error:
-            raise ValueError(f"since: {error}") from None
-        try:
-            high = bound(self.until, end=True) if self.until else None
-        except ValueError as error:
-            raise ValueError(f"until: {error}") from None
+        def day(name: str, value: str, end: bool = False) -> int | None:
+            try:
+                return bound(value, end=end) if value else None
+            except ValueError as error:
+                raise FilterDateError(name, str(error)) from None
+
+        low, high = day("since", self.since), day("until", self.until, end=True)
         if low is not None and high is not None and low > high:
             raise ValueError(f"the date range ends ({self.until}) before it starts ({self.since})")
         return low, high

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from rag.types import Where
+from rag.types import FilterDateError, Where
 from ui.handlers import escape
 from ui.limits import InputError
 
@@ -24,16 +24,10 @@ def where_of(sources: Iterable[str] | None, since: str | None, until: str | None
                   (until or "").strip(), tuple(doc_id for doc_id, _ in pinned), bool(undated))
     if where.empty:
         return None
-    from rag.dates import bound
-
-    for label, value, end in (("since", where.since, False), ("until", where.until, True)):
-        if value:
-            try:
-                bound(value, end=end)
-            except ValueError as exc:
-                raise InputError(f"Filter, “{label}”: {exc}.") from exc
     try:
         where.days()
+    except FilterDateError as exc:
+        raise InputError(f"Filter, “{exc.name}”: {exc.reason}.") from exc
     except ValueError as exc:
         raise InputError(f"Filter: {exc}.") from exc
     return where
