@@ -121,12 +121,12 @@ class DenseIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         scores, found = self._index.search(vectors, 1)
         own = found[:, 0] == chunk_ids
-        norms = np.einsum("ij,ij->i", vectors, vectors)
-        tied = scores[:, 0] >= norms - 0.02  # another id holds this vector in the index
+        same = np.einsum("ij,ij->i", vectors, vectors) - 0.02  # a cosine this high is the same vector
+        tied = scores[:, 0] >= same  # another id holds this vector in the index
         other = ~own & tied
         if stored is not None and other.any():
             theirs = stored(found[other, 0].tolist())  # ... and in the record?
-            tied[other] = np.einsum("ij,ij->i", theirs, vectors[other]) >= norms[other] - 0.02
+            tied[other] = np.einsum("ij,ij->i", theirs, vectors[other]) >= same[other]
         return int(np.sum(~(own | tied)))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
